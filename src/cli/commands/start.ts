@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { createApp } from '../../app.ts';
+import { describeError } from '../../internal/errors.ts';
+import { markSandboxData } from '../../pipeline/status.ts';
+import { type Sandbox, startSandbox } from '../../sandbox/startSandbox.ts';
+import { createServer } from '../../server/createServer.ts';
+import { bootstrap, fail } from '../bootstrap.ts';
+import { printJobResult } from './run.ts';
+
+/** The jobs `start` runs once before waiting on the schedule. */
+export const INITIAL_LOAD = ['coingecko-coins', 'coingecko-markets', 'coingecko-prices'];
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description(
+      'Migrate, run the initial load, then keep the schedule and serve the status page (the default way to run)',
+    )
+    .option('--sandbox', 'use the built-in emulators (synthetic data, no network or API key needed)')
+    .option('--no-initial-load', 'skip the initial load and only keep the schedule')
+    .action(async (opts: { sandbox?: boolean; initialLoad: boolean }) => {
+      let sandbox: Sandbox | undefined;
+      if (opts.sandbox) sandbox = await startSandbox();
+      const { config, log } = bootstrap({ overrides: sandbox?.overrides });
+      try {
+        const app = await createApp({ config, log });
+        if (config.sandbox) {
+          await markSandboxData(app.db);
+          log.warn('SANDBOX mode: upstreams are the built-in emulators; all data is SYNTHETIC');
+        }
+        const server = await createServer(app);
+        const address = await server.listen({ port: config.port, host: config.host });
+        log.info(`status page at ${address}/status`);
+        let stopping = false;
+        const shutdown = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log.info({ signal }, 'shutting down: finishing the batch in flight');
+          await server.close();
+          await app.close();
+          await sandbox?.close();
+          process.exit(0);
+        };
+        process.on('SIGINT', () => void shutdown('SIGINT'));
+        process.on('SIGTERM', () => void shutdown('SIGTERM'));
+        await app.executor.start();
+        if (opts.initialLoad) {
+          for (const job of INITIAL_LOAD.filter((name) => app.catalogue.some((j) => j.name === name))) {
+            if (stopping) break;
+            try {
+              // No retries at start-up: the schedule tries again, and the user learns at once what is wrong.
+              const result = await (await app.executor.trigger(job, { trigger: 'startup', retries: 0 })).done;
+              printJobResult(result);
+              if (result.status === 'failed') log.error(`${job} failed: ${result.error}`);
+            } catch (error) {
+              log.error(`${job} not started: ${describeError(error)}`);
+            }
+          }
+        }
+        log.info('waiting on the schedule; Ctrl-C to stop');
+      } catch (error) {
+        await sandbox?.close();
+        fail(error);
+      }
+    });
+}

@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { createDatabase } from '../../db/createDatabase.ts';
+import { buildCatalogue } from '../../jobs/catalogue.ts';
+import { nextRunOf, readStatus } from '../../pipeline/status.ts';
+import { bootstrap, fail } from '../bootstrap.ts';
+
+const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace('.000Z', 'Z') : '—');
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('Print the jobs with their schedules, the last runs and the watermarks')
+    .option('-n, --limit <n>', 'how many recent runs to show', '15')
+    .action(async (opts: { limit: string }) => {
+      const { config, log } = bootstrap();
+      try {
+        const db = await createDatabase(config);
+        const status = await readStatus(db);
+        const out: string[] = [];
+        if (status.sandbox) out.push('⚠ SANDBOX: this database holds SYNTHETIC data from the built-in emulators.\n');
+        out.push('Jobs (cron in UTC)');
+        for (const job of buildCatalogue({ config, log })) {
+          const last = status.runs.find((r) => r.job === job.name);
+          out.push(
+            `  ${job.name.padEnd(20)} ${(job.schedule ?? 'manual').padEnd(12)} next ${iso(nextRunOf(job.schedule)).padEnd(21)} last ${last ? `${last.status} ${iso(last.started_at)}` : 'never'}`,
+          );
+        }
+        out.push('', 'Last runs');
+        for (const r of status.runs.slice(0, Number(opts.limit))) {
+          const secs = r.finished_at
+            ? ((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)
+            : '…';
+          out.push(
+            `  #${r.id} ${iso(r.started_at)} ${r.job}/${r.stream ?? '-'} ${r.status} ${secs}s rows ${r.rows_loaded}/${r.rows_extracted} rejected ${r.rows_rejected}${r.error ? `\n      ${r.error}` : ''}`,
+          );
+        }
+        if (status.runs.length === 0) out.push('  none yet: run `crypto-etl run coingecko-markets` or `npm start`');
+        out.push('', 'Watermarks');
+        for (const w of status.watermarks)
+          out.push(`  ${w.stream.padEnd(22)} ${iso(w.updated_at)} ${JSON.stringify(w.cursor).slice(0, 100)}`);
+        if (status.watermarks.length === 0) out.push('  none yet');
+        process.stdout.write(`${out.join('\n')}\n`);
+        await db.close();
+      } catch (error) {
+        fail(error);
+      }
+    });
+}

@@ -1,0 +1,229 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { EtlError } from './internal/errors.ts';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number) => z.coerce.number({ message: 'expected an integer' }).int().min(min);
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a lowercase SQL identifier such as staging');
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const url = z.url({ message: 'expected a URL such as https://host/path' });
+const optional = <T extends z.ZodTypeAny>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional()) as unknown as z.ZodOptional<T>;
+
+/** Every setting, with its default. `.env.example` documents each one; keep the two in step. */
+const envSchema = z.object({
+  DATABASE_URL: optional(
+    z.string().regex(/^(postgres|postgresql|mysql|mariadb):\/\//, 'expected postgres://… or mysql://…'),
+  ),
+  DATA_DIR: z.string().default('./data'),
+  ETL_SCHEMA: identifier.default('etl'),
+  STAGING_SCHEMA: identifier.default('staging'),
+  WAREHOUSE_SCHEMA: identifier.default('warehouse'),
+  DEV: bool.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_DIR: z.string().default('./logs'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(0).max(65535).default(3000),
+  API_TOKEN: optional(z.string().min(16, 'expected at least 16 characters')),
+  SANDBOX: bool.default(false),
+  HTTP_TIMEOUT_MS: int(100).default(30_000),
+  HTTP_MAX_RETRIES: int(0).max(10).default(4),
+
+  COINGECKO_API_URL: optional(url),
+  COINGECKO_API_KEY: optional(z.string()),
+  COINGECKO_PLAN: z.enum(['demo', 'pro']).default('demo'),
+  COINGECKO_RATE_PER_MIN: optional(int(1)),
+  COINS: list
+    .pipe(z.array(z.string().regex(/^[a-z0-9-]+$/, 'expected CoinGecko ids such as bitcoin')).min(1))
+    .default(['bitcoin', 'ethereum', 'usd-coin']),
+  VS_CURRENCY: z
+    .string()
+    .regex(/^[a-z]{3,5}$/, 'expected a currency code such as usd')
+    .default('usd'),
+
+  COINCAP_API_URL: url.default('https://rest.coincap.io/v3'),
+  COINCAP_API_KEY: optional(z.string()),
+  COINCAP_RATE_PER_MIN: int(1).default(600),
+
+  DUNE_API_URL: url.default('https://api.dune.com/api/v1'),
+  DUNE_API_KEY: optional(z.string()),
+  DUNE_INIT_QUERY_ID: optional(int(1)),
+  DUNE_UPDATE_QUERY_ID: optional(int(1)),
+  DUNE_RESULTS_MODE: z.enum(['execute', 'latest']).default('execute'),
+  DUNE_POLL_INTERVAL_MS: int(50).default(2_000),
+  DUNE_PAGE_SIZE: int(1).max(32_000).default(1_000),
+  DUNE_BUY_TOKEN: z.string().default('0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2'),
+  DUNE_SELL_TOKEN: z.string().default('0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48'),
+
+  EVM_RPC_URLS: list.pipe(z.array(url)).default([]),
+  EVM_START_BLOCK: optional(int(0)),
+  EVM_START_DATE: optional(z.iso.date({ message: 'expected a date such as 2026-01-31' })),
+  EVM_BATCH_SIZE: int(1).max(10_000).default(100),
+  EVM_CONCURRENCY: int(1).max(64).default(4),
+  EVM_CONFIRMATIONS: int(0).default(12),
+  EVM_POLL_INTERVAL_MS: int(100).default(12_000),
+  EVM_LOG_ADDRESSES: list.default([]),
+  EVM_LOG_TOPICS: list.default([]),
+
+  S3_ENDPOINT: optional(url),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: optional(z.string()),
+  S3_SECRET_ACCESS_KEY: optional(z.string()),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+
+  REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, 'expected redis://host:port')),
+  QUEUE_PREFIX: z.string().default('crypto-etl'),
+  WORKER_CONCURRENCY: int(1).default(2),
+  JOB_RETRIES: int(0).default(3),
+
+  ALERT_WEBHOOK_URL: optional(url),
+  SMTP_URL: optional(z.string().regex(/^smtps?:\/\//, 'expected smtp://user:pass@host:port')),
+  ALERT_EMAIL_FROM: optional(z.string()),
+  ALERT_EMAIL_TO: optional(z.string()),
+  QUALITY_PRICE_JUMP_PCT: z.coerce.number().positive().default(25),
+  RETENTION_DAYS: int(1).default(400),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+/** Default calls per minute by plan: demo keys get 30 (the safe figure of the docs), pro 500. */
+const DEFAULT_RATE = { demo: 30, pro: 500 } as const;
+const DEFAULT_COINGECKO_URL = {
+  demo: 'https://api.coingecko.com/api/v3',
+  pro: 'https://pro-api.coingecko.com/api/v3',
+} as const;
+
+function buildConfig(env: Env, schedules: Record<string, string>) {
+  return {
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    schemas: { etl: env.ETL_SCHEMA, staging: env.STAGING_SCHEMA, warehouse: env.WAREHOUSE_SCHEMA },
+    dev: env.DEV,
+    logLevel: env.LOG_LEVEL,
+    logDir: env.LOG_DIR,
+    host: env.HOST,
+    port: env.PORT,
+    apiToken: env.API_TOKEN,
+    sandbox: env.SANDBOX,
+    http: { timeoutMs: env.HTTP_TIMEOUT_MS, maxRetries: env.HTTP_MAX_RETRIES },
+    coingecko: {
+      apiUrl: env.COINGECKO_API_URL ?? DEFAULT_COINGECKO_URL[env.COINGECKO_PLAN],
+      apiKey: env.COINGECKO_API_KEY,
+      plan: env.COINGECKO_PLAN,
+      ratePerMin: env.COINGECKO_RATE_PER_MIN ?? DEFAULT_RATE[env.COINGECKO_PLAN],
+      coins: env.COINS,
+      vsCurrency: env.VS_CURRENCY,
+    },
+    coincap: { apiUrl: env.COINCAP_API_URL, apiKey: env.COINCAP_API_KEY, ratePerMin: env.COINCAP_RATE_PER_MIN },
+    dune: {
+      apiUrl: env.DUNE_API_URL,
+      apiKey: env.DUNE_API_KEY,
+      initQueryId: env.DUNE_INIT_QUERY_ID,
+      updateQueryId: env.DUNE_UPDATE_QUERY_ID,
+      resultsMode: env.DUNE_RESULTS_MODE,
+      pollIntervalMs: env.DUNE_POLL_INTERVAL_MS,
+      pageSize: env.DUNE_PAGE_SIZE,
+      buyToken: env.DUNE_BUY_TOKEN,
+      sellToken: env.DUNE_SELL_TOKEN,
+    },
+    evm: {
+      rpcUrls: env.EVM_RPC_URLS,
+      startBlock: env.EVM_START_BLOCK,
+      startDate: env.EVM_START_DATE,
+      batchSize: env.EVM_BATCH_SIZE,
+      concurrency: env.EVM_CONCURRENCY,
+      confirmations: env.EVM_CONFIRMATIONS,
+      pollIntervalMs: env.EVM_POLL_INTERVAL_MS,
+      logAddresses: env.EVM_LOG_ADDRESSES,
+      logTopics: env.EVM_LOG_TOPICS,
+    },
+    s3: {
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    },
+    queue: {
+      redisUrl: env.REDIS_URL,
+      prefix: env.QUEUE_PREFIX,
+      workerConcurrency: env.WORKER_CONCURRENCY,
+      retries: env.JOB_RETRIES,
+    },
+    /** Cron overrides by job name (`SCHEDULE_COINGECKO_MARKETS` → `coingecko-markets`); `off` disables. */
+    schedules,
+    alerts: {
+      webhookUrl: env.ALERT_WEBHOOK_URL,
+      smtpUrl: env.SMTP_URL,
+      emailFrom: env.ALERT_EMAIL_FROM,
+      emailTo: env.ALERT_EMAIL_TO,
+    },
+    quality: { priceJumpPct: env.QUALITY_PRICE_JUMP_PCT },
+    retentionDays: env.RETENTION_DAYS,
+  };
+}
+
+export type Config = Readonly<ReturnType<typeof buildConfig>>;
+
+export interface LoadConfigOptions {
+  /** Path of the dotenv file; values in the environment win over it. Default `.env` in the working directory. */
+  envFile?: string | false;
+  /** Values that win over both (the CLI's `--sandbox` points upstream URLs at the emulators this way). */
+  overrides?: Record<string, string | undefined>;
+}
+
+/**
+ * Parses the environment (and `.env`) into a frozen Config.
+ * @throws EtlError `ETL_CONFIG_INVALID` naming every bad variable, its value and the expected form.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Config {
+  const envFile = options.envFile ?? '.env';
+  const fromFile = envFile && existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
+  const merged: Record<string, string | undefined> = { ...fromFile, ...env, ...options.overrides };
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const value = merged[name];
+      const shown = value === undefined || /KEY|TOKEN|SECRET|PASSWORD/.test(name) ? '' : ` (got "${value}")`;
+      return `${name}${shown}: ${issue.message}`;
+    });
+    throw new EtlError('ETL_CONFIG_INVALID', `Invalid configuration:\n  ${lines.join('\n  ')}`, {
+      details: { variables: parsed.error.issues.map((i) => String(i.path[0])) },
+    });
+  }
+  const schedules: Record<string, string> = {};
+  for (const [name, value] of Object.entries(merged)) {
+    if (name.startsWith('SCHEDULE_') && value) schedules[name.slice(9).toLowerCase().replaceAll('_', '-')] = value;
+  }
+  return deepFreeze(buildConfig(parsed.data, schedules));
+}
+
+/** The secret values of a config, for log and error scrubbing. */
+export function configSecrets(config: Config): string[] {
+  const secrets = [
+    config.coingecko.apiKey,
+    config.coincap.apiKey,
+    config.dune.apiKey,
+    config.apiToken,
+    config.s3.secretAccessKey,
+    ...config.evm.rpcUrls.flatMap((u) => new URL(u).pathname.split('/').filter((p) => p.length >= 24)),
+  ];
+  return secrets.filter((s): s is string => !!s);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../internal/logger.ts';
+import { renderSql } from './sqlTemplate.ts';
+import type { Db } from './types.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface SqlFile {
+  name: string;
+  sql: string;
+}
+
+/** The `NNNN_purpose.sql` files of a folder, in order. */
+export function readSqlFiles(folder: string): SqlFile[] {
+  return readdirSync(folder)
+    .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f))
+    .sort()
+    .map((name) => ({ name, sql: readFileSync(join(folder, name), 'utf8') }));
+}
+
+export function migrationsFolder(db: Db): string {
+  return db.dialect === 'mysql' ? join(here, 'migrations', 'mysql') : join(here, 'migrations');
+}
+
+export interface MigrateResult {
+  applied: string[];
+}
+
+/**
+ * Applies the numbered migrations not yet recorded in `etl.schema_migrations`, each in its own transaction.
+ * With `reset` (the `DEV=true` setting) every schema is dropped first, as the seeds did at start.
+ */
+export async function migrate(db: Db, options: { reset?: boolean; log?: Logger } = {}): Promise<MigrateResult> {
+  const { etl, staging, warehouse } = db.schemas;
+  const postgres = db.dialect === 'postgres';
+  if (options.reset) {
+    options.log?.warn({ schemas: db.schemas }, 'DEV=true: dropping and recreating every schema');
+    for (const schema of [warehouse, staging, etl]) {
+      await db.exec(postgres ? `DROP SCHEMA IF EXISTS ${schema} CASCADE` : `DROP DATABASE IF EXISTS ${schema}`);
+    }
+  }
+  await db.exec(
+    postgres
+      ? `CREATE SCHEMA IF NOT EXISTS ${etl}; CREATE TABLE IF NOT EXISTS ${etl}.schema_migrations (
+           name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`
+      : `CREATE DATABASE IF NOT EXISTS ${etl}; CREATE TABLE IF NOT EXISTS ${etl}.schema_migrations (
+           name varchar(200) PRIMARY KEY, checksum varchar(64) NOT NULL, applied_at timestamp(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))`,
+  );
+  const done = new Set(
+    (await db.query<{ name: string }>(`SELECT name FROM ${etl}.schema_migrations`)).map((r) => r.name),
+  );
+  const applied: string[] = [];
+  for (const file of readSqlFiles(migrationsFolder(db))) {
+    if (done.has(file.name)) continue;
+    const checksum = createHash('sha256').update(file.sql).digest('hex');
+    await db.transaction(async (tx) => {
+      // Two processes migrating at once (scheduler and worker starting together) take turns.
+      if (postgres) await tx.query('SELECT pg_advisory_xact_lock(7401)');
+      const again = await tx.query(`SELECT 1 FROM ${etl}.schema_migrations WHERE name = $1`, [file.name]);
+      if (again.length > 0) return;
+      await tx.exec(renderSql(file.sql, db.schemas));
+      await tx.query(`INSERT INTO ${etl}.schema_migrations (name, checksum) VALUES ($1, $2)`, [file.name, checksum]);
+      applied.push(file.name);
+    });
+    options.log?.info({ migration: file.name }, 'migration applied');
+  }
+  return { applied };
+}

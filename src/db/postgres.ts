@@ -1,0 +1,68 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyChunks } from './copyText.ts';
+import { type PostgresSession, writeRowsPostgres } from './postgresWrite.ts';
+import type { Db, Queryable, Row, Schemas } from './types.ts';
+
+// numeric(78,0) and bigint stay strings (exact); timestamps stay Date.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+});
+
+type Client = pg.Pool | pg.PoolClient;
+
+function session(client: Client): PostgresSession & Queryable {
+  const s: PostgresSession & Queryable = {
+    async query<T extends Row>(sql: string, params?: readonly unknown[]) {
+      return (await client.query(sql, params as unknown[])).rows as T[];
+    },
+    async execCount(sql, params) {
+      return (await client.query(sql, params as unknown[])).rowCount ?? 0;
+    },
+    async exec(sql) {
+      await client.query(sql);
+    },
+    async copyIn(table, columns, rows) {
+      const stream = (client as pg.PoolClient).query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+      await pipeline(Readable.from(copyChunks(rows)), stream);
+    },
+    writeRows: (target, rows) => writeRowsPostgres(s, target, rows),
+  };
+  return s;
+}
+
+/** PostgreSQL through a pg pool (`DATABASE_URL=postgres://…`). */
+export async function openPostgres(options: { url: string; schemas: Schemas; poolSize?: number }): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // Fail at start with a clear message rather than at the first query.
+  const probe = await pool.connect();
+  probe.release();
+  const base = session(pool);
+  async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(session(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+  return {
+    kind: 'postgres',
+    dialect: 'postgres',
+    schemas: options.schemas,
+    query: base.query,
+    exec: base.exec,
+    writeRows: (target, rows) => transaction((tx) => tx.writeRows(target, rows)),
+    transaction,
+    close: () => pool.end(),
+  };
+}

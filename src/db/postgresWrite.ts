@@ -1,0 +1,72 @@
+import { paramValue } from './copyText.ts';
+import type { Row, WriteTarget } from './types.ts';
+
+/** What the PostgreSQL-family engines (pg and PGlite) must give the shared loader. */
+export interface PostgresSession {
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Affected-row count of one statement. */
+  execCount(sql: string, params?: readonly unknown[]): Promise<number>;
+  /** `COPY <table> (<columns>) FROM STDIN` with the rows in text format. */
+  copyIn(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void>;
+}
+
+/** Batches at least this large go through COPY; smaller ones are cheaper as one INSERT. */
+export const COPY_THRESHOLD = 500;
+/** PostgreSQL caps bind parameters at 65,535 per statement. */
+const MAX_PARAMS = 65_535;
+
+/** Must run inside a transaction: the COPY path uses a temporary table dropped at commit. */
+export async function writeRowsPostgres(
+  session: PostgresSession,
+  target: WriteTarget,
+  rows: readonly (readonly unknown[])[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
+  const cols = target.columns.join(', ');
+  const conflict = conflictClause(target);
+  if (rows.length >= COPY_THRESHOLD) {
+    const temp = `_load_${target.table.replace(/\W/g, '_')}`;
+    await session.execCount(
+      `CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${cols} FROM ${target.table} WITH NO DATA`,
+    );
+    await session.copyIn(temp, target.columns, rows);
+    // DISTINCT ON: a key repeated within one batch would otherwise abort ON CONFLICT DO UPDATE.
+    const source =
+      target.onConflict === 'update'
+        ? `SELECT DISTINCT ON (${target.key.join(', ')}) ${cols} FROM ${temp}`
+        : `SELECT ${cols} FROM ${temp}`;
+    const count = await session.execCount(`INSERT INTO ${target.table} AS t (${cols}) ${source} ${conflict}`);
+    await session.execCount(`DROP TABLE ${temp}`);
+    return count;
+  }
+  const unique = target.onConflict === 'update' ? lastPerKey(target, rows) : rows;
+  const perStatement = Math.max(1, Math.floor(MAX_PARAMS / target.columns.length));
+  let count = 0;
+  for (let start = 0; start < unique.length; start += perStatement) {
+    const slice = unique.slice(start, start + perStatement);
+    const params: unknown[] = [];
+    const tuples = slice.map((row) => `(${row.map((v) => `$${params.push(paramValue(v))}`).join(', ')})`);
+    count += await session.execCount(
+      `INSERT INTO ${target.table} AS t (${cols}) VALUES ${tuples.join(', ')} ${conflict}`,
+      params,
+    );
+  }
+  return count;
+}
+
+function conflictClause(target: WriteTarget): string {
+  const key = target.key.join(', ');
+  const rest = target.columns.filter((c) => !target.key.includes(c));
+  if (target.onConflict === 'ignore' || rest.length === 0) return `ON CONFLICT (${key}) DO NOTHING`;
+  const set = rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  const changed = `(${rest.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  // Rows whose content is unchanged are not rewritten, so a rerun reports 0 rows loaded.
+  return `ON CONFLICT (${key}) DO UPDATE SET ${set} WHERE ${changed}`;
+}
+
+function lastPerKey(target: WriteTarget, rows: readonly (readonly unknown[])[]): (readonly unknown[])[] {
+  const keyIdx = target.key.map((k) => target.columns.indexOf(k));
+  const byKey = new Map<string, readonly unknown[]>();
+  for (const row of rows) byKey.set(JSON.stringify(keyIdx.map((i) => paramValue(row[i]))), row);
+  return [...byKey.values()];
+}

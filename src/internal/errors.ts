@@ -1,0 +1,51 @@
+/**
+ * Every failure the product reports carries a stable code, listed with its fix in docs/errors.md.
+ * `retryable` tells executors and HTTP clients whether trying again can help.
+ */
+export type ErrorCode =
+  | 'ETL_CONFIG_INVALID'
+  | 'ETL_UPSTREAM_UNREACHABLE'
+  | 'ETL_UPSTREAM_TIMEOUT'
+  | 'ETL_UPSTREAM_RATE_LIMITED'
+  | 'ETL_UPSTREAM_HTTP'
+  | 'ETL_UPSTREAM_AUTH'
+  | 'ETL_UPSTREAM_MALFORMED'
+  | 'ETL_UPSTREAM_QUERY_FAILED'
+  | 'ETL_DB'
+  | 'ETL_JOB_UNKNOWN'
+  | 'ETL_JOB_ALREADY_RUNNING'
+  | 'ETL_JOB_TIMEOUT'
+  | 'ETL_INPUT_INVALID'
+  | 'ETL_REORG_TOO_DEEP'
+  | 'ETL_ABORTED';
+
+export interface EtlErrorOptions {
+  retryable?: boolean;
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class EtlError extends Error {
+  override readonly name = 'EtlError';
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: EtlErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isEtlError(error: unknown, code?: ErrorCode): error is EtlError {
+  return error instanceof EtlError && (code === undefined || error.code === code);
+}
+
+/** One line for a person: the code when there is one, then the message. */
+export function describeError(error: unknown): string {
+  if (error instanceof EtlError) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,45 @@
+import { Cron } from 'croner';
+import type { Config } from '../config.ts';
+import { EtlError } from '../internal/errors.ts';
+import type { Logger } from '../internal/logger.ts';
+import { coingeckoJobs } from '../sources/coingecko/jobs.ts';
+import type { JobDefinition } from './defineJob.ts';
+import { warehouseJobs } from './warehouseJobs.ts';
+
+export interface CatalogueDeps {
+  config: Config;
+  log: Logger;
+  onResponse?: (upstream: string, status: number) => void;
+}
+
+/** Every job the product knows, each defined once; `SCHEDULE_<JOB>` overrides a schedule, `off` disables it. */
+export function buildCatalogue(deps: CatalogueDeps): JobDefinition[] {
+  const jobs = [...coingeckoJobs(deps), ...warehouseJobs(deps)];
+  return jobs.map((job) => withScheduleOverride(job, deps.config.schedules[job.name]));
+}
+
+export function findJob(catalogue: readonly JobDefinition[], name: string): JobDefinition {
+  const job = catalogue.find((j) => j.name === name);
+  if (!job) {
+    throw new EtlError(
+      'ETL_JOB_UNKNOWN',
+      `Unknown job "${name}": known jobs are ${catalogue.map((j) => j.name).join(', ')}`,
+    );
+  }
+  return job;
+}
+
+function withScheduleOverride(job: JobDefinition, override: string | undefined): JobDefinition {
+  if (override === undefined) return job;
+  if (override === 'off') return { ...job, schedule: null };
+  try {
+    new Cron(override, { timezone: 'UTC', paused: true }).stop();
+  } catch (error) {
+    const variable = `SCHEDULE_${job.name.toUpperCase().replaceAll('-', '_')}`;
+    throw new EtlError(
+      'ETL_CONFIG_INVALID',
+      `Invalid configuration:\n  ${variable} (got "${override}"): expected a cron expression such as "0 9 * * *" or off (${(error as Error).message})`,
+    );
+  }
+  return { ...job, schedule: override };
+}

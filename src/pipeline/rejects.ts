@@ -1,0 +1,31 @@
+import type { z } from 'zod';
+import type { Queryable, Schemas } from '../db/types.ts';
+
+export interface Reject {
+  reason: string;
+  payload: unknown;
+}
+
+/** One line naming each failing field, e.g. `current_price: expected number, received string`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`).join('; ');
+}
+
+export async function writeRejects(
+  tx: Queryable,
+  schemas: Schemas,
+  stream: string,
+  runId: number,
+  rejects: readonly Reject[],
+): Promise<void> {
+  if (rejects.length === 0) return;
+  await tx.writeRows(
+    {
+      table: `${schemas.etl}.rejects`,
+      columns: ['stream', 'run_id', 'reason', 'payload'],
+      key: ['id'],
+      onConflict: 'ignore',
+    },
+    rejects.map((r) => [stream, runId, r.reason, JSON.stringify(r.payload ?? null)]),
+  );
+}

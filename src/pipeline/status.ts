@@ -1,0 +1,61 @@
+import { Cron } from 'croner';
+import type { Db } from '../db/types.ts';
+import { listWatermarks } from './watermarks.ts';
+
+export type RunRow = {
+  id: number;
+  job: string;
+  stream: string | null;
+  status: string;
+  trigger: string;
+  started_at: Date;
+  finished_at: Date | null;
+  rows_extracted: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  error: string | null;
+};
+
+export async function recentRuns(db: Db, options: { limit?: number; job?: string } = {}): Promise<RunRow[]> {
+  const params: unknown[] = [options.limit ?? 20];
+  const where = options.job ? `WHERE job = $${params.push(options.job)}` : '';
+  const rows = await db.query<RunRow>(
+    `SELECT id, job, stream, status, trigger, started_at, finished_at, rows_extracted, rows_loaded, rows_rejected, error
+     FROM ${db.schemas.etl}.runs ${where} ORDER BY started_at DESC, id DESC LIMIT $1`,
+    params,
+  );
+  return rows.map((r) => ({
+    ...r,
+    id: Number(r.id),
+    rows_extracted: Number(r.rows_extracted),
+    rows_loaded: Number(r.rows_loaded),
+    rows_rejected: Number(r.rows_rejected),
+  }));
+}
+
+/** True when the built-in emulators filled this database: everything shown must say the data is synthetic. */
+export async function isSandboxData(db: Db): Promise<boolean> {
+  const [row] = await db.query<{ value: unknown }>(`SELECT value FROM ${db.schemas.etl}.meta WHERE key = 'sandbox'`);
+  return row?.value === true || row?.value === 'true';
+}
+
+export async function markSandboxData(db: Db): Promise<void> {
+  await db.writeRows(
+    { table: `${db.schemas.etl}.meta`, columns: ['key', 'value'], key: ['key'], onConflict: 'update' },
+    [['sandbox', 'true']],
+  );
+}
+
+/** The next time a cron (UTC) fires, or null for manual-only jobs. */
+export function nextRunOf(schedule: string | null, from = new Date()): Date | null {
+  return schedule ? new Cron(schedule, { timezone: 'UTC', paused: true }).nextRun(from) : null;
+}
+
+export async function readStatus(db: Db) {
+  const [runs, watermarks, sandbox] = await Promise.all([
+    recentRuns(db),
+    listWatermarks(db, db.schemas),
+    isSandboxData(db),
+  ]);
+  return { sandbox, runs, watermarks };
+}

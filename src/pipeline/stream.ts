@@ -1,0 +1,42 @@
+import type { z } from 'zod';
+import type { Logger } from '../internal/logger.ts';
+
+/** One extracted page: raw upstream records (validated by the runner) and the cursor to save after them. */
+export interface Batch<C> {
+  records: readonly unknown[];
+  cursor: C;
+  /** Units of work done so far and in all (pages, coins, blocks), for progress bars. */
+  progress?: { done: number; total?: number };
+}
+
+export interface ExtractContext<C> {
+  /** The watermark saved by the last successful batch, undefined on the first run. */
+  cursor: C | undefined;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/**
+ * A stream: where its rows land, their stable key, how a record is validated, and how pages are extracted.
+ * Streams never touch the database; the runner owns every side effect.
+ */
+export interface StreamDefinition<Rec extends Record<string, unknown> = Record<string, unknown>, C = unknown> {
+  /** Watermark key and the name in `etl.runs` / `etl.rejects`, e.g. `coingecko.prices`. */
+  name: string;
+  /** Staging table, unqualified: the runner puts it in `STAGING_SCHEMA`. */
+  table: string;
+  columns: readonly (keyof Rec & string)[];
+  key: readonly (keyof Rec & string)[];
+  /** `update` merges changed rows (latest wins); `ignore` keeps the first row for a key. */
+  onConflict: 'ignore' | 'update';
+  /** Validates one raw record and maps it to its row; a failure sends the record to `etl.rejects`. */
+  record: z.ZodType<Rec>;
+  extract(ctx: ExtractContext<C>): AsyncIterable<Batch<C>>;
+}
+
+/** Identity function that gives a stream definition its types. */
+export function defineStream<Rec extends Record<string, unknown>, C>(
+  definition: StreamDefinition<Rec, C>,
+): StreamDefinition<Rec, C> {
+  return definition;
+}

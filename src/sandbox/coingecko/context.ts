@@ -1,0 +1,43 @@
+import type { Catalog } from './coins.ts';
+
+/** What every route handler may read; handlers are pure functions of (path, query, context). */
+export interface RouteContext {
+  /** The emulator clock, ms. */
+  nowMs: number;
+  seed: number;
+  catalog: Catalog;
+}
+
+/** A JSON answer: status code and body to serialise. */
+export interface RouteResult {
+  status: number;
+  body: unknown;
+}
+
+export function ok(body: unknown): RouteResult {
+  return { status: 200, body };
+}
+
+/** CoinGecko's plain error shape, e.g. `{"error":"Missing parameter vs_currency"}`. */
+export function fail(status: number, error: string): RouteResult {
+  return { status, body: { error } };
+}
+
+/** Query booleans: the API takes `true` / `false`. */
+export function flag(query: Record<string, string>, name: string): boolean {
+  return query[name]?.toLowerCase() === 'true';
+}
+
+/** Comma-separated query lists, trimmed, lower-cased, empties dropped. */
+export function csv(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter((part) => part.length > 0);
+}
+
+/** `now` truncated to the minute: what "last updated" fields report, so calls in one minute agree. */
+export function minuteOf(nowMs: number): number {
+  return Math.floor(nowMs / 60_000) * 60_000;
+}

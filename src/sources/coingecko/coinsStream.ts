@@ -1,0 +1,23 @@
+import { defineStream } from '../../pipeline/stream.ts';
+import type { CoinGeckoClient } from './client.ts';
+import { coinRecord } from './schemas.ts';
+
+/** `/coins/list` → `staging.coingecko_coins`, upserted by id: one small request, so one batch. */
+export function coinsStream(client: CoinGeckoClient) {
+  return defineStream({
+    name: 'coingecko.coins',
+    table: 'coingecko_coins',
+    columns: ['id', 'symbol', 'name', 'platforms'],
+    key: ['id'],
+    onConflict: 'update',
+    record: coinRecord,
+    async *extract() {
+      const coins = await client.listCoins();
+      yield {
+        records: coins,
+        cursor: { fetchedAt: new Date().toISOString(), coins: coins.length },
+        progress: { done: 1, total: 1 },
+      };
+    },
+  });
+}

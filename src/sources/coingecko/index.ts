@@ -1,0 +1,21 @@
+import type { Config } from '../../config.ts';
+import type { Logger } from '../../internal/logger.ts';
+import { createCoinGeckoClient } from './client.ts';
+import { coinsStream } from './coinsStream.ts';
+import { marketsStream } from './marketsStream.ts';
+import { pricesStream } from './pricesStream.ts';
+
+/** The CoinGecko source: its three streams, built from config. */
+export function coingeckoSource(deps: {
+  config: Config;
+  log: Logger;
+  onResponse?: (upstream: string, status: number) => void;
+}) {
+  const client = createCoinGeckoClient(deps);
+  const { vsCurrency, coins } = deps.config.coingecko;
+  return {
+    coins: coinsStream(client),
+    markets: marketsStream(client, { vsCurrency }),
+    prices: pricesStream(client, { coins, vsCurrency }),
+  };
+}

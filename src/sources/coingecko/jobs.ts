@@ -1,0 +1,36 @@
+import type { CatalogueDeps } from '../../jobs/catalogue.ts';
+import { defineJob } from '../../jobs/defineJob.ts';
+import { runSteps } from '../../jobs/steps.ts';
+import { refreshWarehouseStep } from '../../jobs/warehouseJobs.ts';
+import { coingeckoSource } from './index.ts';
+
+/** The three CoinGecko jobs: the coin list, market snapshots (hourly) and price history (daily 09:00 UTC). */
+export function coingeckoJobs(deps: CatalogueDeps) {
+  const source = () => coingeckoSource(deps);
+  return [
+    defineJob({
+      name: 'coingecko-coins',
+      description: 'CoinGecko coin list → staging.coingecko_coins',
+      schedule: '0 9 * * *',
+      timeoutMs: 10 * 60_000,
+      retries: 3,
+      run: (ctx) => runSteps('coingecko-coins', ctx, [{ stream: source().coins }]),
+    }),
+    defineJob({
+      name: 'coingecko-markets',
+      description: 'CoinGecko markets for all coins, 250 a page → staging.coingecko_markets',
+      schedule: '0 * * * *',
+      timeoutMs: 30 * 60_000,
+      retries: 3,
+      run: (ctx) => runSteps('coingecko-markets', ctx, [{ stream: source().markets }]),
+    }),
+    defineJob({
+      name: 'coingecko-prices',
+      description: 'CoinGecko price history of the configured coins since their watermark → staging.coingecko_prices',
+      schedule: '0 9 * * *',
+      timeoutMs: 60 * 60_000,
+      retries: 3,
+      run: (ctx) => runSteps('coingecko-prices', ctx, [{ stream: source().prices }, refreshWarehouseStep]),
+    }),
+  ];
+}

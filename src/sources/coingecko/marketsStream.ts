@@ -1,0 +1,57 @@
+import { defineStream } from '../../pipeline/stream.ts';
+import type { CoinGeckoClient } from './client.ts';
+import { marketRecord } from './schemas.ts';
+
+/** CoinGecko's largest page. */
+export const MARKETS_PER_PAGE = 250;
+
+/**
+ * `/coins/markets` for all coins, page by page until a short or empty page → `staging.coingecko_markets`.
+ * Each run is a fresh snapshot; the key (coin, currency, last_updated) makes a rerun within CoinGecko's
+ * cache window add nothing.
+ */
+export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: string; perPage?: number }) {
+  const perPage = options.perPage ?? MARKETS_PER_PAGE;
+  return defineStream({
+    name: 'coingecko.markets',
+    table: 'coingecko_markets',
+    columns: [
+      'coin_id',
+      'vs_currency',
+      'last_updated',
+      'symbol',
+      'name',
+      'current_price',
+      'market_cap',
+      'market_cap_rank',
+      'fully_diluted_valuation',
+      'total_volume',
+      'high_24h',
+      'low_24h',
+      'price_change_24h',
+      'price_change_percentage_24h',
+      'market_cap_change_24h',
+      'market_cap_change_percentage_24h',
+      'circulating_supply',
+      'total_supply',
+      'max_supply',
+      'ath',
+      'ath_date',
+      'atl',
+      'atl_date',
+      'snapshot_at',
+    ],
+    key: ['coin_id', 'vs_currency', 'last_updated'],
+    onConflict: 'update',
+    record: marketRecord,
+    async *extract({ signal }) {
+      const snapshotAt = new Date();
+      for (let page = 1; !signal.aborted; page++) {
+        const items = await client.marketsPage(page, perPage);
+        const records = items.map((item) => ({ ...item, vs_currency: options.vsCurrency, snapshot_at: snapshotAt }));
+        yield { records, cursor: { snapshotAt: snapshotAt.toISOString(), page }, progress: { done: page } };
+        if (items.length < perPage) return;
+      }
+    },
+  });
+}

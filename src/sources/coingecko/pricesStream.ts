@@ -1,0 +1,62 @@
+import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
+import type { CoinGeckoClient } from './client.ts';
+import { priceRecord } from './schemas.ts';
+
+/** Per coin, the timestamp (ms) of the last point loaded. */
+export type PricesCursor = Record<string, number>;
+
+/** CoinGecko answers hourly points for ranges of 2–90 days; longer ranges turn daily, so backfills go in windows. */
+const WINDOW_MS = 90 * 86_400_000;
+
+/** The first run starts at the beginning of the current month, UTC, as the seeds' init did. */
+export function startOfMonthUtc(now: Date): number {
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+}
+
+/**
+ * `/coins/{id}/market_chart/range` for each configured coin, from its watermark to now →
+ * `staging.coingecko_prices`, keyed by (coin, currency, ts). One batch per coin and window.
+ */
+export function pricesStream(
+  client: CoinGeckoClient,
+  options: { coins: readonly string[]; vsCurrency: string; now?: () => Date },
+) {
+  const now = options.now ?? (() => new Date());
+  return defineStream({
+    name: 'coingecko.prices',
+    table: 'coingecko_prices',
+    columns: ['coin_id', 'vs_currency', 'ts', 'price', 'market_cap', 'total_volume'],
+    key: ['coin_id', 'vs_currency', 'ts'],
+    onConflict: 'update',
+    record: priceRecord,
+    async *extract({ cursor, signal }: ExtractContext<PricesCursor>) {
+      const state: PricesCursor = { ...cursor };
+      const end = now().getTime();
+      let done = 0;
+      for (const coin of options.coins) {
+        let from = state[coin] !== undefined ? (state[coin] as number) + 1 : startOfMonthUtc(now());
+        while (from < end && !signal.aborted) {
+          const to = Math.min(end, from + WINDOW_MS);
+          const chart = await client.marketChartRange(coin, Math.floor(from / 1000), Math.ceil(to / 1000));
+          const caps = new Map(chart.market_caps.map(([ts, v]) => [ts, v]));
+          const volumes = new Map(chart.total_volumes.map(([ts, v]) => [ts, v]));
+          const records = chart.prices
+            .filter(([ts]) => ts >= from)
+            .map(([ts, price]) => ({
+              coin_id: coin,
+              vs_currency: options.vsCurrency,
+              ts,
+              price,
+              market_cap: caps.get(ts) ?? null,
+              total_volume: volumes.get(ts) ?? null,
+            }));
+          const last = records.reduce((max, r) => Math.max(max, r.ts), state[coin] ?? 0);
+          if (last > 0) state[coin] = last;
+          yield { records, cursor: { ...state }, progress: { done, total: options.coins.length } };
+          from = to + 1;
+        }
+        done++;
+      }
+    },
+  });
+}
