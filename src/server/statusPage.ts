@@ -21,7 +21,8 @@ export function renderStatusPage(data: StatusPageData): string {
     : '';
   const jobs = data.jobs
     .map(
-      (j) => `<tr><td>${escapeHtml(j.name)}</td><td>${escapeHtml(j.schedule ?? 'manual')}</td><td>${iso(j.nextRun)}</td></tr>`,
+      (j) =>
+        `<tr><td>${escapeHtml(j.name)}</td><td>${escapeHtml(j.schedule ?? 'manual')}</td><td>${iso(j.nextRun)}</td></tr>`,
     )
     .join('');
   const runs = data.runs
