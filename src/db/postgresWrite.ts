@@ -25,6 +25,7 @@ export async function writeRowsPostgres(
   const cols = target.columns.join(', ');
   const conflict = conflictClause(target);
   if (rows.length >= COPY_THRESHOLD) {
+    if (await tryDirectCopy(session, target, rows)) return rows.length;
     const temp = `_load_${target.table.replace(/\W/g, '_')}`;
     await session.execCount(
       `CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${cols} FROM ${target.table} WITH NO DATA`,
@@ -52,6 +53,37 @@ export async function writeRowsPostgres(
     );
   }
   return count;
+}
+
+/**
+ * The common case of a bulk load is new rows (the next window of a time series): then COPY straight into the
+ * table is as fast as loading gets. A probe of a few keys picks that path; a savepoint makes it safe, because
+ * any key that does exist (or repeats within the batch) aborts the COPY with 23505 and the merge path runs instead.
+ */
+async function tryDirectCopy(
+  session: PostgresSession,
+  target: WriteTarget,
+  rows: readonly (readonly unknown[])[],
+): Promise<boolean> {
+  const keyIdx = target.key.map((k) => target.columns.indexOf(k));
+  const probes = [rows[0], rows[rows.length >> 1], rows[rows.length - 1]] as (readonly unknown[])[];
+  const params: unknown[] = [];
+  const tuples = probes.map((row) => `(${keyIdx.map((i) => `$${params.push(paramValue(row[i]))}`).join(', ')})`);
+  const found = await session.query(
+    `SELECT 1 FROM ${target.table} WHERE (${target.key.join(', ')}) IN (${tuples.join(', ')}) LIMIT 1`,
+    params,
+  );
+  if (found.length > 0) return false;
+  await session.execCount('SAVEPOINT direct_copy');
+  try {
+    await session.copyIn(target.table, target.columns, rows);
+    await session.execCount('RELEASE SAVEPOINT direct_copy');
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '23505') throw error;
+    await session.execCount('ROLLBACK TO SAVEPOINT direct_copy');
+    return false;
+  }
 }
 
 function conflictClause(target: WriteTarget): string {

@@ -44,6 +44,13 @@ describe.each(POSTGRES_ENGINES)('writeRows on %s', (engine) => {
     expect(row?.label).toMatch(/^row\t\d+\\$/);
   });
 
+  it('behavior: a large batch of new keys is copied straight in, and its rerun merges to nothing', async () => {
+    const rows = Array.from({ length: COPY_THRESHOLD * 2 }, (_, i) => [10_000 + i, `fresh ${i}`, i]);
+    expect(await t.db.writeRows(target('update'), rows)).toBe(rows.length);
+    expect(await t.db.writeRows(target('update'), rows)).toBe(0);
+    expect(await count(t.db, 'staging.t_write', 'WHERE id >= 10000')).toBe(rows.length);
+  });
+
   it('behavior: update mode rewrites only rows whose content changed', async () => {
     expect(
       await t.db.writeRows(target('update'), [

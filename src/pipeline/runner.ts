@@ -43,6 +43,21 @@ export interface Runner {
   ): Promise<RunResult>;
 }
 
+/** Splits a batch into rows (in column order) and rejects with the reason each failed its schema. */
+function validate<Rec extends Record<string, unknown>>(
+  stream: StreamDefinition<Rec, unknown>,
+  records: readonly unknown[],
+) {
+  const rows: unknown[][] = [];
+  const rejects: Reject[] = [];
+  for (const raw of records) {
+    const parsed = stream.record.safeParse(raw);
+    if (parsed.success) rows.push(stream.columns.map((c) => parsed.data[c]));
+    else rejects.push({ reason: describeIssues(parsed.error), payload: raw });
+  }
+  return { rows, rejects };
+}
+
 export function createRunner({ db, log, hooks = {} }: { db: Db; log: Logger; hooks?: RunnerHooks }): Runner {
   const { schemas } = db;
   const runLog = createRunLog(db, schemas);
@@ -66,14 +81,18 @@ export function createRunner({ db, log, hooks = {} }: { db: Db; log: Logger; hoo
     try {
       const cursor = await readWatermark<C>(db, schemas, stream.name);
       streamLog.info({ cursor }, 'run started');
-      for await (const batch of stream.extract({ cursor, signal, log: streamLog })) {
-        const rows: unknown[][] = [];
-        const rejects: Reject[] = [];
-        for (const raw of batch.records) {
-          const parsed = stream.record.safeParse(raw);
-          if (parsed.success) rows.push(stream.columns.map((c) => parsed.data[c]));
-          else rejects.push({ reason: describeIssues(parsed.error), payload: raw });
-        }
+      const batches = stream.extract({ cursor, signal, log: streamLog })[Symbol.asyncIterator]();
+      const prepare = async () => {
+        const next = await batches.next();
+        return next.done ? null : { batch: next.value, ...validate(stream, next.value.records) };
+      };
+      let current = await prepare();
+      while (current) {
+        const { batch, rows, rejects } = current;
+        // Extract and validate the next batch while this one is written: the database and the
+        // upstream (or the CPU validating) work at the same time. Only committed batches move the watermark.
+        const upcoming = prepare();
+        upcoming.catch(() => {});
         const loaded = await db.transaction(async (tx) => {
           const n = await tx.writeRows(target, rows);
           await writeRejects(tx, schemas, stream.name, runId, rejects);
@@ -88,8 +107,10 @@ export function createRunner({ db, log, hooks = {} }: { db: Db; log: Logger; hoo
         await runLog.progress(runId, counts);
         options.onProgress?.({ stream: stream.name, ...counts, ...batch.progress });
         // Stop between batches, never inside one: the next run resumes from the watermark just saved.
-        if (signal.aborted)
+        if (signal.aborted) {
           throw new EtlError('ETL_ABORTED', 'stopped by shutdown; the next run resumes from the last checkpoint');
+        }
+        current = await upcoming;
       }
       await runLog.finish(runId, 'succeeded', counts);
       result = {

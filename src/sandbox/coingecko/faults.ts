@@ -2,6 +2,8 @@
 export interface Fault {
   /** Path after `/api/v3` the request must start with, e.g. `/coins/markets` (a leading `/api/v3` is ignored). */
   pathPrefix: string;
+  /** Query parameters the request must also carry, e.g. `{ page: '2' }` to break one page of a listing. */
+  query?: Record<string, string>;
   /** How many matching requests get it; default 1. */
   times?: number;
   /** Status to answer with; default 500 when `body` is given. With neither, the request is served normally. */
@@ -17,7 +19,7 @@ export interface Fault {
 export interface FaultQueue {
   add(fault: Fault): void;
   /** The first pending fault matching `path`, counted as used. */
-  take(path: string): Fault | undefined;
+  take(path: string, query?: Record<string, string>): Fault | undefined;
 }
 
 function normalise(prefix: string): string {
@@ -32,8 +34,12 @@ export function createFaultQueue(): FaultQueue {
       const left = fault.times ?? 1;
       if (left > 0) pending.push({ fault, prefix: normalise(fault.pathPrefix), left });
     },
-    take(path) {
-      const index = pending.findIndex((entry) => path.startsWith(entry.prefix));
+    take(path, query = {}) {
+      const index = pending.findIndex(
+        (entry) =>
+          path.startsWith(entry.prefix) &&
+          Object.entries(entry.fault.query ?? {}).every(([name, value]) => query[name] === value),
+      );
       const entry = pending[index];
       if (!entry) return undefined;
       entry.left -= 1;

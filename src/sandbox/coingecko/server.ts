@@ -121,7 +121,7 @@ export async function startCoinGeckoEmulator(opts: CoinGeckoEmulatorOptions = {}
     };
     requests.push(entry);
 
-    const fault = underApi ? faults.take(path) : undefined;
+    const fault = underApi ? faults.take(path, query) : undefined;
     const extraHeaders = lowerKeys(fault?.headers);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       entry.status = status;

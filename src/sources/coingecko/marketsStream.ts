@@ -8,7 +8,7 @@ export const MARKETS_PER_PAGE = 250;
 /**
  * `/coins/markets` for all coins, page by page until a short or empty page → `staging.coingecko_markets`.
  * Each run is a fresh snapshot; the key (coin, currency, last_updated) makes a rerun within CoinGecko's
- * cache window add nothing.
+ * cache window add nothing: the same `last_updated` is the same data, so the first snapshot of it is kept.
  */
 export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: string; perPage?: number }) {
   const perPage = options.perPage ?? MARKETS_PER_PAGE;
@@ -42,7 +42,7 @@ export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: st
       'snapshot_at',
     ],
     key: ['coin_id', 'vs_currency', 'last_updated'],
-    onConflict: 'update',
+    onConflict: 'ignore',
     record: marketRecord,
     async *extract({ signal }) {
       const snapshotAt = new Date();

@@ -2,7 +2,7 @@ import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { priceRecord } from './schemas.ts';
 
-/** Per coin, the timestamp (ms) of the last point loaded. */
+/** Per coin, the end (ms) of the last window extracted: the next run starts just after it. */
 export type PricesCursor = Record<string, number>;
 
 /** CoinGecko answers hourly points for ranges of 2–90 days; longer ranges turn daily, so backfills go in windows. */
@@ -50,8 +50,8 @@ export function pricesStream(
               market_cap: caps.get(ts) ?? null,
               total_volume: volumes.get(ts) ?? null,
             }));
-          const last = records.reduce((max, r) => Math.max(max, r.ts), state[coin] ?? 0);
-          if (last > 0) state[coin] = last;
+          // The window, not the last point, is what has been extracted: CoinGecko may have no point in its tail.
+          state[coin] = to;
           yield { records, cursor: { ...state }, progress: { done, total: options.coins.length } };
           from = to + 1;
         }

@@ -190,6 +190,9 @@ function parseBody<T>(text: string, schema: z.ZodType<T> | undefined, shown: str
 
 /** The socket-level reason of a fetch failure (`ECONNREFUSED`, `ENOTFOUND`…), which undici nests in `cause`. */
 export function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
+  // SDKs wrap fetch's TypeError('fetch failed'), which wraps the socket error: walk down to the code.
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code;
+  }
+  return (error as Error).message;
 }

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { configSecrets, loadConfig } from './config.ts';
+import { isEtlError } from './internal/errors.ts';
+
+const load = (env: Record<string, string>) => loadConfig(env, { envFile: false });
+
+describe('loadConfig', () => {
+  it('args: defaults give the zero-setup product (PGlite, demo plan, three coins)', () => {
+    const config = load({});
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.schemas).toEqual({ etl: 'etl', staging: 'staging', warehouse: 'warehouse' });
+    expect(config.coingecko).toMatchObject({
+      apiUrl: 'https://api.coingecko.com/api/v3',
+      plan: 'demo',
+      ratePerMin: 30,
+      coins: ['bitcoin', 'ethereum', 'usd-coin'],
+      vsCurrency: 'usd',
+    });
+    expect(Object.isFrozen(config.coingecko)).toBe(true);
+  });
+
+  it('args: the pro plan changes the default host and rate; an explicit rate wins', () => {
+    expect(load({ COINGECKO_PLAN: 'pro' }).coingecko).toMatchObject({
+      apiUrl: 'https://pro-api.coingecko.com/api/v3',
+      ratePerMin: 500,
+    });
+    expect(load({ COINGECKO_PLAN: 'pro', COINGECKO_RATE_PER_MIN: '90' }).coingecko.ratePerMin).toBe(90);
+  });
+
+  it('args: lists, booleans and schedule overrides are parsed', () => {
+    const config = load({ COINS: 'bitcoin, solana', DEV: 'true', SCHEDULE_COINGECKO_MARKETS: '*/5 * * * *' });
+    expect(config.coingecko.coins).toEqual(['bitcoin', 'solana']);
+    expect(config.dev).toBe(true);
+    expect(config.schedules).toEqual({ 'coingecko-markets': '*/5 * * * *' });
+  });
+
+  it('error: every bad variable is named with its value and the expected form', () => {
+    try {
+      load({ COINGECKO_PLAN: 'gold', DATABASE_URL: 'sqlite://x', STAGING_SCHEMA: 'Bad-Name' });
+      expect.unreachable();
+    } catch (error) {
+      expect(isEtlError(error, 'ETL_CONFIG_INVALID')).toBe(true);
+      const message = (error as Error).message;
+      expect(message).toMatch(/COINGECKO_PLAN \(got "gold"\)/);
+      expect(message).toMatch(/DATABASE_URL \(got "sqlite:\/\/x"\): expected postgres:\/\/… or mysql:\/\/…/);
+      expect(message).toMatch(/STAGING_SCHEMA \(got "Bad-Name"\): expected a lowercase SQL identifier/);
+    }
+  });
+
+  it('error: a secret setting is named but its value is never echoed', () => {
+    expect(() => load({ API_TOKEN: 'short-secret' })).toThrow(/API_TOKEN: expected at least 16 characters/);
+    expect(() => load({ API_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('behavior: the environment wins over .env, overrides win over both', () => {
+    const config = loadConfig({ VS_CURRENCY: 'eur' }, { envFile: false, overrides: { COINS: 'ethereum' } });
+    expect(config.coingecko.vsCurrency).toBe('eur');
+    expect(config.coingecko.coins).toEqual(['ethereum']);
+  });
+
+  it('behavior: configSecrets lists keys and RPC path tokens for scrubbing', () => {
+    const config = load({
+      COINGECKO_API_KEY: 'CG-abcdef',
+      EVM_RPC_URLS: 'https://x.quiknode.pro/0123456789abcdef0123456789abcdef/',
+    });
+    expect(configSecrets(config)).toEqual(['CG-abcdef', '0123456789abcdef0123456789abcdef']);
+  });
+});

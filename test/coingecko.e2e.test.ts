@@ -1,0 +1,212 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/internal/logger.ts';
+import { createRunner, type Runner } from '../src/pipeline/runner.ts';
+import { readWatermark } from '../src/pipeline/watermarks.ts';
+import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../src/sandbox/coingecko/server.ts';
+import { createCoinGeckoClient } from '../src/sources/coingecko/client.ts';
+import { coinsStream } from '../src/sources/coingecko/coinsStream.ts';
+import { marketsStream } from '../src/sources/coingecko/marketsStream.ts';
+import { type PricesCursor, pricesStream, startOfMonthUtc } from '../src/sources/coingecko/pricesStream.ts';
+import { ROLLUPS, refreshRollups } from '../src/transforms/refreshRollups.ts';
+import { testConfig } from './helpers/config.ts';
+import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
+
+const log = silentLogger();
+const COINS = ['bitcoin', 'ethereum', 'usd-coin'];
+/** One clock for the emulator and the streams, so a test can move time forward. */
+const clock: { fixedMs?: number } = {};
+const now = () => new Date(clock.fixedMs ?? Date.now());
+
+describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
+  let emulator: CoinGeckoEmulator;
+  let t: TestDb;
+  let runner: Runner;
+  const client = (settings: Record<string, string> = {}) =>
+    createCoinGeckoClient({
+      config: testConfig({
+        COINGECKO_API_URL: emulator.url,
+        COINGECKO_RATE_PER_MIN: '6000',
+        HTTP_MAX_RETRIES: '2',
+        ...settings,
+      }),
+      log,
+    });
+  const markets = () => marketsStream(client(), { vsCurrency: 'usd' });
+
+  beforeAll(async () => {
+    emulator = await startCoinGeckoEmulator({ coinCount: 800, now: () => now().getTime() });
+    t = await openTestDb(engine);
+    runner = createRunner({ db: t.db, log });
+  });
+  afterAll(async () => {
+    await t.close();
+    await emulator.close();
+  });
+  afterEach(async () => {
+    clock.fixedMs = undefined;
+    await t.db.exec('TRUNCATE staging.coingecko_markets, etl.rejects, etl.watermarks');
+  });
+
+  it('behavior: all market pages land (800 coins = 4 pages of 250) and a rerun adds no rows', async () => {
+    // Frozen: CoinGecko's last_updated moves with the minute, and a new minute is a new snapshot.
+    clock.fixedMs = Date.now();
+    const first = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(first).toMatchObject({ status: 'succeeded', rowsExtracted: 800, rowsLoaded: 800, rowsRejected: 0 });
+    const pages = emulator.requests.filter((r) => r.path === '/coins/markets').map((r) => r.query.page);
+    expect(pages.slice(-4)).toEqual(['1', '2', '3', '4']);
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(800);
+
+    const again = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(again.status).toBe('succeeded');
+    expect(again.rowsLoaded).toBe(0);
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(800);
+    const [run] = await t.db.query<{ status: string; rows_loaded: string | number }>(
+      'SELECT status, rows_loaded FROM etl.runs WHERE id = $1',
+      [again.runId],
+    );
+    expect(run).toMatchObject({ status: 'succeeded' });
+    expect(Number(run?.rows_loaded)).toBe(0);
+  });
+
+  it('behavior: the coin list upserts by id, and the market overview ranks the latest snapshot', async () => {
+    const result = await runner.runStream(coinsStream(client()), { job: 'coingecko-coins' });
+    expect(result).toMatchObject({ status: 'succeeded', rowsLoaded: 800 });
+    expect((await runner.runStream(coinsStream(client()), { job: 'coingecko-coins' })).rowsLoaded).toBe(0);
+    await runner.runStream(markets(), { job: 'coingecko-markets' });
+    const top = await t.db.query<{ rank: string | number; coin_id: string }>(
+      'SELECT rank, coin_id FROM warehouse.market_overview ORDER BY rank LIMIT 2',
+    );
+    expect(top.map((r) => [Number(r.rank), r.coin_id])).toEqual([
+      [1, 'bitcoin'],
+      [2, 'ethereum'],
+    ]);
+  });
+
+  it('error: 429 with Retry-After is waited out, then the run succeeds', async () => {
+    emulator.inject({
+      pathPrefix: '/coins/markets',
+      query: { page: '2' },
+      status: 429,
+      headers: { 'retry-after': '1' },
+    });
+    const started = Date.now();
+    const result = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    const waited = Date.now() - started;
+    expect(result.status).toBe('succeeded');
+    expect(result.rowsLoaded).toBe(800);
+    expect(waited).toBeGreaterThanOrEqual(1000);
+    const page2 = emulator.requests.filter((r) => r.path === '/coins/markets' && r.query.page === '2').slice(-2);
+    expect(page2.map((r) => r.status)).toEqual([429, 200]);
+    expect((page2[1]?.at ?? 0) - (page2[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('error: a malformed page fails the run and writes nothing from it', async () => {
+    emulator.inject({
+      pathPrefix: '/coins/markets',
+      query: { page: '3' },
+      status: 200,
+      body: '{"unexpected":"object"}',
+    });
+    const result = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/ETL_UPSTREAM_MALFORMED.*page 3/);
+    // Pages 1 and 2 were committed with their watermark; nothing of page 3 or after.
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(500);
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toMatchObject({ page: 2 });
+    const [run] = await t.db.query<{ status: string; error: string }>(
+      'SELECT status, error FROM etl.runs WHERE id = $1',
+      [result.runId],
+    );
+    expect(run?.status).toBe('failed');
+    expect(run?.error).toMatch(/Malformed CoinGecko response/);
+  });
+
+  it('error: a record that breaks its schema goes to etl.rejects while its batch-mates load', async () => {
+    const good = {
+      id: 'good-coin',
+      symbol: 'gc',
+      name: 'Good',
+      current_price: 1.5,
+      market_cap: 100,
+      market_cap_rank: 1,
+      last_updated: '2026-11-01T00:00:00.000Z',
+    };
+    const bad = { ...good, id: 'bad-coin', current_price: 'one dollar' };
+    emulator.inject({
+      pathPrefix: '/coins/markets',
+      query: { page: '1' },
+      status: 200,
+      body: JSON.stringify([good, bad]),
+    });
+    const result = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(result).toMatchObject({ status: 'succeeded', rowsExtracted: 2, rowsLoaded: 1, rowsRejected: 1 });
+    expect(await count(t.db, 'staging.coingecko_markets', "WHERE coin_id = 'good-coin'")).toBe(1);
+    const rejects = await t.db.query<{ stream: string; reason: string; payload: { id: string } }>(
+      'SELECT stream, reason, payload FROM etl.rejects',
+    );
+    expect(rejects).toHaveLength(1);
+    expect(rejects[0]?.stream).toBe('coingecko.markets');
+    expect(rejects[0]?.reason).toMatch(/current_price/);
+    expect(rejects[0]?.payload.id).toBe('bad-coin');
+  });
+
+  it('behavior: a month of prices lands, a rerun adds nothing, a later run resumes from the watermark', async () => {
+    clock.fixedMs = Date.now();
+    const stream = () => pricesStream(client(), { coins: COINS, vsCurrency: 'usd', now });
+    const monthStart = startOfMonthUtc(now());
+    const first = await runner.runStream(stream(), { job: 'coingecko-prices' });
+    expect(first.status).toBe('succeeded');
+    const hours = Math.floor((now().getTime() - monthStart) / 3_600_000);
+    // Hourly points for every coin since the start of the month (the emulator answers hourly for 2–90 days).
+    for (const coin of COINS) {
+      const n = await count(t.db, 'staging.coingecko_prices', `WHERE coin_id = '${coin}'`);
+      expect(n).toBeGreaterThanOrEqual(Math.min(hours, 24));
+    }
+    const [range] = await t.db.query<{ min: Date }>('SELECT min(ts) AS min FROM staging.coingecko_prices');
+    expect(new Date(range?.min as Date).getTime()).toBeGreaterThanOrEqual(monthStart);
+    const total = await count(t.db, 'staging.coingecko_prices');
+    const cursor = await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices');
+    expect(Object.keys(cursor ?? {}).sort()).toEqual([...COINS].sort());
+
+    const seenBefore = emulator.requests.length;
+    const rerun = await runner.runStream(stream(), { job: 'coingecko-prices' });
+    // Nothing new since the watermark: no request at all.
+    expect(emulator.requests.length).toBe(seenBefore);
+    expect(rerun.rowsLoaded).toBe(0);
+    // Re-running the whole window from scratch (watermark gone) adds nothing either.
+    await t.db.exec('TRUNCATE etl.watermarks');
+    const replay = await runner.runStream(stream(), { job: 'coingecko-prices' });
+    expect(replay).toMatchObject({ status: 'succeeded', rowsLoaded: 0 });
+    expect(replay.rowsExtracted).toBe(total);
+    expect(await count(t.db, 'staging.coingecko_prices')).toBe(total);
+
+    const seen = emulator.requests.length;
+    clock.fixedMs += 3 * 3_600_000;
+    const later = await runner.runStream(stream(), { job: 'coingecko-prices' });
+    expect(later.status).toBe('succeeded');
+    const asked = emulator.requests.slice(seen).filter((r) => r.path === '/coins/bitcoin/market_chart/range');
+    expect(asked).toHaveLength(1);
+    expect(Number(asked[0]?.query.from)).toBe(Math.floor(((cursor?.bitcoin ?? 0) + 1) / 1000));
+    expect(await count(t.db, 'staging.coingecko_prices')).toBeGreaterThan(total);
+
+    await refreshRollups(t.db, ROLLUPS);
+    const [daily] = await t.db.query<{ open: string; close: string; high: string; low: string; points: number }>(
+      `SELECT open, close, high, low, points FROM warehouse.prices_daily
+       WHERE coin_id = 'bitcoin' AND day = $1::date`,
+      [new Date(monthStart).toISOString().slice(0, 10)],
+    );
+    const [expected] = await t.db.query<{ open: string; close: string; high: string; low: string; n: number }>(
+      `SELECT (array_agg(price ORDER BY ts))[1] AS open, (array_agg(price ORDER BY ts DESC))[1] AS close,
+              max(price) AS high, min(price) AS low, count(*)::int AS n
+       FROM staging.coingecko_prices WHERE coin_id = 'bitcoin' AND ts >= $1 AND ts < $1::timestamptz + interval '1 day'`,
+      [new Date(monthStart)],
+    );
+    expect(daily).toMatchObject({
+      open: expected?.open,
+      close: expected?.close,
+      high: expected?.high,
+      low: expected?.low,
+    });
+    expect(Number(daily?.points)).toBe(expected?.n);
+  });
+});
