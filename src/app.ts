@@ -3,11 +3,14 @@ import { createDatabase } from './db/createDatabase.ts';
 import { migrate } from './db/migrate.ts';
 import type { Db } from './db/types.ts';
 import type { Logger } from './internal/logger.ts';
+import { createMetrics, type Metrics } from './internal/metrics.ts';
+import { createAlertSender } from './jobs/alerts.ts';
 import { buildCatalogue } from './jobs/catalogue.ts';
 import type { JobDefinition, JobResult } from './jobs/defineJob.ts';
 import type { Executor } from './jobs/executor.ts';
 import { createInlineExecutor } from './jobs/inlineExecutor.ts';
 import { createJobRunner, type JobRunner } from './jobs/jobRunner.ts';
+import { createQueueExecutor, type QueueWorkerOptions } from './jobs/queueExecutor.ts';
 import { createRunner, type Runner } from './pipeline/runner.ts';
 import { applyModels } from './transforms/applyModels.ts';
 
@@ -20,6 +23,8 @@ export interface App {
   catalogue: JobDefinition[];
   jobRunner: JobRunner;
   executor: Executor;
+  /** Prometheus metrics of this process (served at /metrics). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -30,8 +35,11 @@ export interface CreateAppOptions {
   db?: Db;
   /** Apply migrations and warehouse models first (default true). */
   migrate?: boolean;
+  /** Called once per job that fails after its retries; default: the alert sender (webhook, e-mail, log). */
   onFinalFailure?: (result: JobResult, job: JobDefinition) => Promise<void> | void;
   retryBaseMs?: number;
+  /** With REDIS_URL (queue mode): whether `executor.start()` registers the schedules and/or runs a worker here. */
+  queue?: { scheduler?: boolean; worker?: QueueWorkerOptions };
 }
 
 export async function createApp(options: CreateAppOptions): Promise<App> {
@@ -41,17 +49,31 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     await migrate(db, { reset: config.dev, log });
     await applyModels(db);
   }
-  const runner = createRunner({ db, log });
-  const catalogue = buildCatalogue({ config, log });
+  const metrics = createMetrics();
+  const runner = createRunner({ db, log, hooks: metrics.runnerHooks });
+  const catalogue = buildCatalogue({ config, log, onResponse: metrics.upstreamResponse });
+  const alerts = createAlertSender({ config, log });
+  const onFinalFailure = options.onFinalFailure ?? alerts.jobFailed;
   const jobRunner = createJobRunner({
     config,
     db,
     log,
     runner,
-    onFinalFailure: options.onFinalFailure,
+    onFinalFailure,
     retryBaseMs: options.retryBaseMs,
   });
-  const executor = createInlineExecutor({ catalogue, jobRunner, log });
+  const executor = config.queue.redisUrl
+    ? createQueueExecutor({
+        config,
+        catalogue,
+        jobRunner,
+        db,
+        log,
+        onFinalFailure,
+        retryBaseMs: options.retryBaseMs,
+        ...options.queue,
+      })
+    : createInlineExecutor({ catalogue, jobRunner, log });
   return {
     config,
     log,
@@ -60,8 +82,10 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     catalogue,
     jobRunner,
     executor,
+    metrics,
     async close() {
       await executor.stop();
+      await alerts.close();
       if (!options.db) await db.close();
     },
   };

@@ -74,10 +74,10 @@ describe('crypto-etl CLI', () => {
       expect(cli.output()).toMatch(
         /coingecko-coins failed: ETL_UPSTREAM_UNREACHABLE: CoinGecko is unreachable at http:\/\/127\.0\.0\.1:\d+\/api\/v3 .*ECONNREFUSED.*check the network/,
       );
-      const status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as {
-        runs: { status: string; job: string }[];
+      const runs = (await (await fetch(`http://127.0.0.1:${port}/api/runs`)).json()) as {
+        items: { status: string; job: string }[];
       };
-      expect(status.runs.filter((r) => r.job.startsWith('coingecko-')).map((r) => r.status)).toEqual([
+      expect(runs.items.filter((r) => r.job.startsWith('coingecko-')).map((r) => r.status)).toEqual([
         'failed',
         'failed',
         'failed',

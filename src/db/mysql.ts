@@ -1,7 +1,132 @@
-import { EtlError } from '../internal/errors.ts';
-import type { Db, Schemas } from './types.ts';
+import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type SqlValue } from 'mysql2/promise';
+import { MYSQL_SESSION_SQL, toMysql } from './dialect.ts';
+import type { Db, Queryable, Row, Schemas, WriteTarget } from './types.ts';
 
-/** MySQL/MariaDB engine: lands with the MySQL warehouse issue. */
-export async function openMysql(_options: { url: string; schemas: Schemas }): Promise<Db> {
-  throw new EtlError('ETL_CONFIG_INVALID', 'DATABASE_URL=mysql://… is not supported yet: use postgres://… or unset it');
+/** Rows per multi-row INSERT: ~1000 is where mysql2 peaks (STACK.md) and stays far below max_allowed_packet. */
+const ROWS_PER_STATEMENT = 1000;
+
+/** A value as MySQL stores it: objects and arrays as JSON text, bigints as exact text, Dates in UTC. */
+function literal(value: unknown): string {
+  if (typeof value === 'bigint') return mysql.escape(value.toString());
+  if (value instanceof Date) return `'${isoForMysql(value)}'`;
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    return mysql.escape(JSON.stringify(value));
+  }
+  return mysql.escape(value as SqlValue);
+}
+
+/** `2026-01-31 12:00:00.123` (UTC): DATETIME refuses the `T` and `Z` of ISO 8601 in strict mode. */
+function isoForMysql(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+type Conn = Pool | PoolConnection;
+
+function session(conn: Conn): Queryable {
+  const s: Queryable = {
+    async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
+      const statement = toMysql(sql, params, literal);
+      const [result] = await conn.query(statement.sql);
+      if (statement.returning) return [{ [statement.returning]: (result as ResultSetHeader).insertId }] as T[];
+      return Array.isArray(result) ? (result as T[]) : [];
+    },
+    async exec(sql) {
+      await conn.query(sql);
+    },
+    writeRows: (target, rows) => writeRowsMysql(conn, target, rows),
+  };
+  return s;
+}
+
+/**
+ * Multi-row `INSERT … ON DUPLICATE KEY UPDATE`. `update` sets the non-key columns from the new row, and MySQL
+ * counts a row as changed only when a value differs, so a rerun reports 0. `ignore` updates the key to itself:
+ * a duplicate is skipped, yet every other failure (bad value, NULL in a NOT NULL column) still raises, which
+ * `INSERT IGNORE` would turn into a warning.
+ */
+async function writeRowsMysql(conn: Conn, target: WriteTarget, rows: readonly (readonly unknown[])[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const q = (c: string) => `\`${c}\``;
+  const rest = target.columns.filter((c) => !target.key.includes(c));
+  const firstKey = q(target.key[0] as string);
+  const update =
+    target.onConflict === 'ignore' || rest.length === 0
+      ? `${firstKey} = ${firstKey}`
+      : rest.map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ');
+  const head = `INSERT INTO ${target.table} (${target.columns.map(q).join(', ')}) VALUES `;
+  const unique = target.onConflict === 'update' ? lastPerKey(target, rows) : rows;
+  let count = 0;
+  for (let start = 0; start < unique.length; start += ROWS_PER_STATEMENT) {
+    const slice = unique.slice(start, start + ROWS_PER_STATEMENT);
+    const values = slice.map((row) => `(${row.map(literal).join(', ')})`).join(', ');
+    const [result] = await conn.query<ResultSetHeader>(`${head}${values} ON DUPLICATE KEY UPDATE ${update}`);
+    count += changedRows(result);
+  }
+  return count;
+}
+
+/**
+ * Without CLIENT_FOUND_ROWS, affected rows are 1 per insert, 2 per changed duplicate and 0 per unchanged one,
+ * and `info` ("Records: 3  Duplicates: 1  Warnings: 0") counts the changed duplicates: inserts + changes is
+ * their difference.
+ */
+function changedRows(result: ResultSetHeader): number {
+  const duplicates = Number(/Duplicates:\s*(\d+)/.exec(result.info ?? '')?.[1] ?? 0);
+  return result.affectedRows - duplicates;
+}
+
+/** A key repeated within one batch keeps its last row, as the PostgreSQL engines do. */
+function lastPerKey(target: WriteTarget, rows: readonly (readonly unknown[])[]): (readonly unknown[])[] {
+  const keyIdx = target.key.map((k) => target.columns.indexOf(k));
+  const byKey = new Map<string, readonly unknown[]>();
+  for (const row of rows) byKey.set(keyIdx.map((i) => literal(row[i])).join('\u0000'), row);
+  return [...byKey.values()];
+}
+
+/**
+ * MySQL/MariaDB through a mysql2 pool (`DATABASE_URL=mysql://…` or `mariadb://…`). Each schema is a database;
+ * connections run in UTC with `ANSI_QUOTES`; application SQL is translated by `dialect.ts`.
+ */
+export async function openMysql(options: { url: string; schemas: Schemas; poolSize?: number }): Promise<Db> {
+  const pool = mysql.createPool({
+    uri: options.url.replace(/^mariadb:/, 'mysql:'),
+    connectionLimit: options.poolSize ?? 10,
+    multipleStatements: true,
+    timezone: 'Z',
+    supportBigNumbers: true,
+    // FOUND_ROWS would count unchanged duplicates as affected; IGNORE_SPACE makes `max` and friends reserved.
+    flags: ['-FOUND_ROWS', '-IGNORE_SPACE'],
+  });
+  // The core connection queues this before any query a caller sends on it.
+  pool.on('connection', (conn) => {
+    (conn as unknown as { query(sql: string): void }).query(MYSQL_SESSION_SQL);
+  });
+  // Fail at start with a clear message rather than at the first query.
+  const probe = await pool.getConnection();
+  probe.release();
+  const base = session(pool);
+  async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const conn = await pool.getConnection();
+    try {
+      await conn.query('START TRANSACTION');
+      const result = await fn(session(conn));
+      await conn.query('COMMIT');
+      return result;
+    } catch (error) {
+      await conn.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      conn.release();
+    }
+  }
+  return {
+    kind: 'mysql',
+    dialect: 'mysql',
+    schemas: options.schemas,
+    query: base.query,
+    exec: base.exec,
+    writeRows: (target, rows) => transaction((tx) => tx.writeRows(target, rows)),
+    transaction,
+    close: () => pool.end(),
+  };
 }

@@ -2,8 +2,12 @@ import { Cron } from 'croner';
 import type { Config } from '../config.ts';
 import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
+import { coincapJobs } from '../sources/coincap/jobs.ts';
 import { coingeckoJobs } from '../sources/coingecko/jobs.ts';
+import { duneJobs } from '../sources/dune/jobs.ts';
+import { evmJobs } from '../sources/evm/jobs.ts';
 import type { JobDefinition } from './defineJob.ts';
+import { qualityJobs } from './qualityJobs.ts';
 import { warehouseJobs } from './warehouseJobs.ts';
 
 export interface CatalogueDeps {
@@ -14,7 +18,14 @@ export interface CatalogueDeps {
 
 /** Every job the product knows, each defined once; `SCHEDULE_<JOB>` overrides a schedule, `off` disables it. */
 export function buildCatalogue(deps: CatalogueDeps): JobDefinition[] {
-  const jobs = [...coingeckoJobs(deps), ...warehouseJobs(deps)];
+  const jobs = [
+    ...coingeckoJobs(deps),
+    ...coincapJobs(deps),
+    ...duneJobs(deps),
+    ...evmJobs(deps),
+    ...warehouseJobs(deps),
+    ...qualityJobs(deps),
+  ];
   return jobs.map((job) => withScheduleOverride(job, deps.config.schedules[job.name]));
 }
 

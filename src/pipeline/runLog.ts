@@ -15,7 +15,7 @@ export function createRunLog(db: Queryable, schemas: Schemas) {
   return {
     async start(job: string, stream: string | null, trigger: RunTrigger): Promise<number> {
       const [row] = await db.query<{ id: number | string }>(
-        `INSERT INTO ${table} (job, stream, status, trigger) VALUES ($1, $2, 'running', $3) RETURNING id`,
+        `INSERT INTO ${table} (job, stream, status, "trigger") VALUES ($1, $2, 'running', $3) RETURNING id`,
         [job, stream, trigger],
       );
       return Number(row?.id);

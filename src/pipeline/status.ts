@@ -20,7 +20,7 @@ export async function recentRuns(db: Db, options: { limit?: number; job?: string
   const params: unknown[] = [options.limit ?? 20];
   const where = options.job ? `WHERE job = $${params.push(options.job)}` : '';
   const rows = await db.query<RunRow>(
-    `SELECT id, job, stream, status, trigger, started_at, finished_at, rows_extracted, rows_loaded, rows_rejected, error
+    `SELECT id, job, stream, status, "trigger", started_at, finished_at, rows_extracted, rows_loaded, rows_rejected, error
      FROM ${db.schemas.etl}.runs ${where} ORDER BY started_at DESC, id DESC LIMIT $1`,
     params,
   );
@@ -35,7 +35,7 @@ export async function recentRuns(db: Db, options: { limit?: number; job?: string
 
 /** True when the built-in emulators filled this database: everything shown must say the data is synthetic. */
 export async function isSandboxData(db: Db): Promise<boolean> {
-  const [row] = await db.query<{ value: unknown }>(`SELECT value FROM ${db.schemas.etl}.meta WHERE key = 'sandbox'`);
+  const [row] = await db.query<{ value: unknown }>(`SELECT value FROM ${db.schemas.etl}.meta WHERE "key" = 'sandbox'`);
   return row?.value === true || row?.value === 'true';
 }
 

@@ -2,9 +2,11 @@ import type { Queryable, Schemas } from '../db/types.ts';
 
 /** The checkpoint of each stream, a JSON value saved in the same transaction as the rows it covers. */
 export async function readWatermark<C>(db: Queryable, schemas: Schemas, stream: string): Promise<C | undefined> {
-  const [row] = await db.query<{ cursor: unknown }>(`SELECT cursor FROM ${schemas.etl}.watermarks WHERE stream = $1`, [
-    stream,
-  ]);
+  // NOTE: "cursor" is quoted because it is a reserved word in MySQL (see db/dialect.ts).
+  const [row] = await db.query<{ cursor: unknown }>(
+    `SELECT "cursor" FROM ${schemas.etl}.watermarks WHERE stream = $1`,
+    [stream],
+  );
   if (!row) return undefined;
   // pg and PGlite parse jsonb; MySQL's JSON may come back as text.
   return (typeof row.cursor === 'string' ? JSON.parse(row.cursor) : row.cursor) as C;
@@ -32,5 +34,5 @@ export async function listWatermarks(
   db: Queryable,
   schemas: Schemas,
 ): Promise<{ stream: string; cursor: unknown; updated_at: Date }[]> {
-  return db.query(`SELECT stream, cursor, updated_at FROM ${schemas.etl}.watermarks ORDER BY stream`);
+  return db.query(`SELECT stream, "cursor", updated_at FROM ${schemas.etl}.watermarks ORDER BY stream`);
 }

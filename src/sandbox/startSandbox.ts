@@ -1,4 +1,6 @@
+import { startCoinCapEmulator } from './coincap/server.ts';
 import { startCoinGeckoEmulator } from './coingecko/server.ts';
+import { startDuneEmulator } from './dune/server.ts';
 
 export interface Sandbox {
   /** Settings that point every upstream at its emulator. */
@@ -6,19 +8,35 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
+/** The key the CoinCap emulator requires in sandbox runs (not a secret: it only opens the local emulator). */
+const SANDBOX_COINCAP_KEY = 'sandbox-coincap-key';
+
 /**
  * Starts the built-in emulators on free local ports, for `--sandbox` runs with no network or API key.
  * Their data is synthetic: `SANDBOX=true` makes every page and command say so.
  */
 export async function startSandbox(): Promise<Sandbox> {
   const coingecko = await startCoinGeckoEmulator({ coinCount: 800 });
+  const dune = await startDuneEmulator();
+  const coincap = await startCoinCapEmulator({ apiKey: SANDBOX_COINCAP_KEY });
   return {
     overrides: {
       SANDBOX: 'true',
       COINGECKO_API_URL: coingecko.url,
       COINGECKO_API_KEY: '',
       COINGECKO_RATE_PER_MIN: '600',
+      COINCAP_API_URL: coincap.url,
+      COINCAP_API_KEY: SANDBOX_COINCAP_KEY,
+      DUNE_API_URL: dune.url,
+      DUNE_API_KEY: dune.apiKey,
+      DUNE_INIT_QUERY_ID: String(dune.queries.cowInit),
+      DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
+      DUNE_POLL_INTERVAL_MS: '200',
     },
-    close: () => coingecko.close(),
+    close: async () => {
+      await coingecko.close();
+      await dune.close();
+      await coincap.close();
+    },
   };
 }

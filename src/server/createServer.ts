@@ -1,20 +1,44 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { App } from '../app.ts';
-import { isEtlError } from '../internal/errors.ts';
+import type { ServerDeps } from './deps.ts';
+import { createErrorHandler } from './errorHandler.ts';
+import { openApiOptions } from './openApi.ts';
+import { openReadOnlyDb } from './readOnlyDb.ts';
+import { createRelationReader } from './relations.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { marketRoutes } from './routes/market.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { onchainRoutes } from './routes/onchain.ts';
+import { pipelineRoutes } from './routes/pipeline.ts';
+import { priceRoutes } from './routes/prices.ts';
 import { statusRoutes } from './routes/status.ts';
+import { webRoutes } from './routes/web.ts';
 
-/** The HTTP server: each route group is a plugin; one error handler maps `EtlError.code` to a status. */
+/**
+ * The HTTP server: the API (OpenAPI at /docs), the dashboard at `/`, `/metrics`. Each route group is a
+ * plugin; API routes read through the read-only role; one error handler maps `EtlError.code` to a status.
+ */
 export async function createServer(app: App): Promise<FastifyInstance> {
-  const server = Fastify({ logger: false });
-  server.setErrorHandler((error, _request, reply) => {
-    if (isEtlError(error)) {
-      const status = error.code === 'ETL_JOB_UNKNOWN' ? 404 : error.code === 'ETL_JOB_ALREADY_RUNNING' ? 409 : 500;
-      return reply.status(status).send({ error: error.code, message: error.message });
-    }
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) app.log.error({ err: error }, 'request failed');
-    return reply.status(status).send({ error: 'ERROR', message: (error as Error).message });
-  });
-  await server.register(statusRoutes, { app });
+  // removeAdditional off: an unknown query parameter is a 400 naming it, not silently ignored.
+  const server = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
+  const reader = await openReadOnlyDb(app.config, app.db);
+  app.log.info({ reads: reader.mode }, 'API reads confined to the read-only role');
+  server.addHook('onClose', () => reader.db.close());
+  server.setErrorHandler(createErrorHandler(app.log));
+  const deps: ServerDeps = { app, db: reader.db, relations: createRelationReader(reader.db) };
+
+  await server.register(swagger, openApiOptions);
+  await server.register(swaggerUi, { routePrefix: '/docs' });
+  await server.register(statusRoutes, deps);
+  await server.register(metricsRoutes, deps);
+  await server.register(marketRoutes, deps);
+  await server.register(priceRoutes, deps);
+  await server.register(onchainRoutes, deps);
+  await server.register(pipelineRoutes, deps);
+  await server.register(jobRoutes, deps);
+  await server.register((await import('./routes/queues.ts')).queueRoutes, deps);
+  await server.register(webRoutes);
   return server;
 }

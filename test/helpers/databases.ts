@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
@@ -15,7 +16,7 @@ export const MYSQL_ADMIN_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0
 
 export const DEFAULT_SCHEMAS: Schemas = { etl: 'etl', staging: 'staging', warehouse: 'warehouse' };
 
-export type EngineName = 'pglite' | 'postgres';
+export type EngineName = 'pglite' | 'postgres' | 'mysql';
 export const POSTGRES_ENGINES: EngineName[] = ['pglite', 'postgres'];
 
 export interface TestDb {
@@ -54,6 +55,8 @@ export async function openTestDb(
     const instance = await freshPglite();
     const db = await openPglite({ instance, schemas });
     handle = { db, close: () => instance.close() };
+  } else if (engine === 'mysql') {
+    handle = await openMysqlTestDb();
   } else {
     const name = `ce_test_${uid()}`;
     const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
@@ -75,6 +78,10 @@ export async function openTestDb(
         await db.close();
         const drop = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
         await drop.connect();
+        // NOTE: pool.end() resolves before its sockets close; a FORCE drop racing them makes an idle client
+        // emit an unhandled 57P01. Give them a moment to leave first.
+        const open = `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '${name}'`;
+        for (let i = 0; i < 40 && Number((await drop.query(open)).rows[0]?.n) > 0; i++) await sleep(50);
         await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await drop.end();
       },
@@ -85,6 +92,32 @@ export async function openTestDb(
     await applyModels(handle.db);
   }
   return handle;
+}
+
+/**
+ * Three throwaway MariaDB databases (schemas are databases there) with a unique prefix, dropped on close;
+ * `db.schemas` names them, for `ETL_SCHEMA`/`STAGING_SCHEMA`/`WAREHOUSE_SCHEMA` of child processes.
+ */
+async function openMysqlTestDb(): Promise<TestDb> {
+  const prefix = `ce_${uid()}`;
+  const schemas = { etl: `${prefix}_etl`, staging: `${prefix}_staging`, warehouse: `${prefix}_warehouse` };
+  const { openMysql } = await import('../../src/db/mysql.ts');
+  let db: Db;
+  try {
+    db = await openMysql({ url: MYSQL_ADMIN_URL, schemas });
+  } catch (error) {
+    throw new Error(
+      `MariaDB is not reachable at ${MYSQL_ADMIN_URL} (${(error as Error).message}): start it (bash .ci/services.sh) or set TEST_MYSQL_URL`,
+    );
+  }
+  return {
+    db,
+    url: MYSQL_ADMIN_URL,
+    async close() {
+      for (const schema of Object.values(schemas)) await db.exec(`DROP DATABASE IF EXISTS ${schema}`);
+      await db.close();
+    },
+  };
 }
 
 /** Counts the rows of a table. */

@@ -14,15 +14,26 @@ export function printJobResult(result: JobResult): void {
     process.stdout.write(`✗ ${result.job}: ${result.error}\n`);
 }
 
+interface RunOptions {
+  from?: string;
+  to?: string;
+  follow?: boolean;
+  retry: boolean;
+  wait?: boolean;
+}
+
 export function registerRun(program: Command): void {
   program
     .command('run <job>')
-    .description('Run one job now and wait for it; exits 1 when it fails (see `crypto-etl status` for job names)')
+    .description(
+      'Run one job now and wait for it; with REDIS_URL, enqueue it for the workers (--wait follows it). Exits 1 when it fails',
+    )
     .option('--from <n>', 'first block or date of a backfill (jobs that take a range)')
     .option('--to <n>', 'last block or date of a backfill')
     .option('--follow', 'keep following the head (evm-blocks)')
     .option('--no-retry', 'fail at the first error instead of retrying')
-    .action(async (name: string, opts: { from?: string; to?: string; follow?: boolean; retry: boolean }) => {
+    .option('--wait', 'queue mode: follow the job to its end and exit 1 if it failed (inline mode always waits)')
+    .action(async (name: string, opts: RunOptions) => {
       const { config, log } = bootstrap();
       const progress = createProgressReporter();
       try {
@@ -30,12 +41,27 @@ export function registerRun(program: Command): void {
         const args = Object.fromEntries(
           Object.entries({ from: opts.from, to: opts.to, follow: opts.follow }).filter(([, v]) => v !== undefined),
         );
+        const queued = app.executor.kind === 'queue';
         const triggered = await app.executor.trigger(name, {
           args,
-          onProgress: progress.onProgress,
+          onProgress: queued && !opts.wait ? undefined : progress.onProgress,
           retries: opts.retry ? undefined : 0,
         });
-        const stop = () => void app.executor.stop();
+        if (queued && !opts.wait) {
+          process.stdout.write(
+            `queued ${name} as job ${triggered.id}: \`crypto-etl status\` or /jobs/queues shows it\n`,
+          );
+          await app.close();
+          process.exit(0);
+        }
+        // Queue mode: the job belongs to the workers, so a signal only stops following it.
+        const stop = queued
+          ? () => {
+              progress.stop();
+              process.stdout.write(`stopped following job ${triggered.id}; it carries on on the workers\n`);
+              process.exit(130);
+            }
+          : () => void app.executor.stop();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         const result = await triggered.done;

@@ -8,13 +8,21 @@ import { bootstrap, fail } from '../bootstrap.ts';
 import { printJobResult } from './run.ts';
 
 /** The jobs `start` runs once before waiting on the schedule. */
-export const INITIAL_LOAD = ['coingecko-coins', 'coingecko-markets', 'coingecko-prices'];
+export const INITIAL_LOAD = [
+  'coingecko-coins',
+  'coingecko-markets',
+  'coingecko-prices',
+  'dune-init',
+  'coincap-assets',
+  'coincap-markets',
+  'coincap-history',
+];
 
 export function registerStart(program: Command): void {
   program
     .command('start')
     .description(
-      'Migrate, run the initial load, then keep the schedule and serve the status page (the default way to run)',
+      'Migrate, run the initial load, then keep the schedule and serve the dashboard and API (the default way to run)',
     )
     .option('--sandbox', 'use the built-in emulators (synthetic data, no network or API key needed)')
     .option('--no-initial-load', 'skip the initial load and only keep the schedule')
@@ -23,14 +31,15 @@ export function registerStart(program: Command): void {
       if (opts.sandbox) sandbox = await startSandbox();
       const { config, log } = bootstrap({ overrides: sandbox?.overrides });
       try {
-        const app = await createApp({ config, log });
+        // With REDIS_URL this one process is the scheduler and a worker too (more workers: `crypto-etl worker`).
+        const app = await createApp({ config, log, queue: { scheduler: true, worker: {} } });
         if (config.sandbox) {
           await markSandboxData(app.db);
           log.warn('SANDBOX mode: upstreams are the built-in emulators; all data is SYNTHETIC');
         }
         const server = await createServer(app);
         const address = await server.listen({ port: config.port, host: config.host });
-        log.info(`status page at ${address}/status`);
+        log.info(`dashboard at ${address}/ · API docs at ${address}/docs · status page at ${address}/status`);
         let stopping = false;
         const shutdown = async (signal: string) => {
           if (stopping) return;

@@ -1,30 +1,27 @@
 import type { Command } from 'commander';
 import { createDatabase } from '../../db/createDatabase.ts';
-import { buildCatalogue } from '../../jobs/catalogue.ts';
-import { nextRunOf, readStatus } from '../../pipeline/status.ts';
+import { readStatus } from '../../pipeline/status.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { jobsReport } from '../jobsReport.ts';
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace('.000Z', 'Z') : '—');
 
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description('Print the jobs with their schedules, the last runs and the watermarks')
+    .description(
+      'Print each job with its schedule, next run and last runs (durations, rows, errors), then the watermarks',
+    )
     .option('-n, --limit <n>', 'how many recent runs to show', '15')
-    .action(async (opts: { limit: string }) => {
+    .option('-r, --runs <n>', 'how many runs to show under each job', '3')
+    .action(async (opts: { limit: string; runs: string }) => {
       const { config, log } = bootstrap();
       try {
         const db = await createDatabase(config);
         const status = await readStatus(db);
         const out: string[] = [];
         if (status.sandbox) out.push('⚠ SANDBOX: this database holds SYNTHETIC data from the built-in emulators.\n');
-        out.push('Jobs (cron in UTC)');
-        for (const job of buildCatalogue({ config, log })) {
-          const last = status.runs.find((r) => r.job === job.name);
-          out.push(
-            `  ${job.name.padEnd(20)} ${(job.schedule ?? 'manual').padEnd(12)} next ${iso(nextRunOf(job.schedule)).padEnd(21)} last ${last ? `${last.status} ${iso(last.started_at)}` : 'never'}`,
-          );
-        }
+        out.push(...(await jobsReport({ config, log, db, runsPerJob: Number(opts.runs) })));
         out.push('', 'Last runs');
         for (const r of status.runs.slice(0, Number(opts.limit))) {
           const secs = r.finished_at

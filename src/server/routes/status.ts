@@ -1,29 +1,63 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { App } from '../../app.ts';
-import { nextRunOf, readStatus } from '../../pipeline/status.ts';
+import { isSandboxData, nextRunOf, readStatus } from '../../pipeline/status.ts';
+import type { ServerDeps } from '../deps.ts';
 import { renderStatusPage } from '../statusPage.ts';
 
-/** `/health`, `/api/status` and the minimal status page at `/status`. */
-export const statusRoutes: FastifyPluginAsync<{ app: App }> = async (server, { app }) => {
-  server.get('/health', async () => ({ ok: true }));
+/** `/health`, `/api/status` (what the dashboard header needs) and the minimal status page at `/status`. */
+export const statusRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
+  server.get(
+    '/health',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Liveness',
+        response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } },
+      },
+    },
+    async () => ({ ok: true }),
+  );
 
-  server.get('/api/status', async () => {
-    const status = await readStatus(app.db);
-    const jobs = app.catalogue.map((job) => ({
-      name: job.name,
-      description: job.description,
-      schedule: job.schedule,
-      nextRun: app.executor.nextRun(job.name) ?? nextRunOf(job.schedule),
-    }));
-    return { ...status, jobs };
-  });
+  server.get(
+    '/api/status',
+    {
+      schema: {
+        tags: ['status'],
+        summary: 'Whether the data is synthetic (sandbox), the engine and the executor',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              sandbox: { type: 'boolean', description: 'True when the built-in emulators filled the database' },
+              engine: { type: 'string', enum: ['pglite', 'postgres', 'mysql'] },
+              executor: { type: 'string', enum: ['inline', 'queue'] },
+              vsCurrency: { type: 'string' },
+              coins: { type: 'array', items: { type: 'string' } },
+              triggers: { type: 'boolean', description: 'Whether POST /api/jobs/{name}/run is enabled (API_TOKEN)' },
+            },
+          },
+        },
+      },
+    },
+    async () => ({
+      sandbox: await isSandboxData(db),
+      engine: app.db.kind,
+      executor: app.executor.kind,
+      vsCurrency: app.config.coingecko.vsCurrency,
+      coins: app.config.coingecko.coins,
+      triggers: app.config.apiToken !== undefined,
+    }),
+  );
 
-  server.get('/status', async (_request, reply) => {
-    const status = await readStatus(app.db);
+  server.get('/status', { schema: { hide: true } }, async (_request, reply) => {
+    const status = await readStatus(db);
     reply.type('text/html; charset=utf-8');
     return renderStatusPage({
       ...status,
-      jobs: app.catalogue.map((j) => ({ name: j.name, schedule: j.schedule, nextRun: app.executor.nextRun(j.name) })),
+      jobs: app.catalogue.map((j) => ({
+        name: j.name,
+        schedule: j.schedule,
+        nextRun: app.executor.nextRun(j.name) ?? nextRunOf(j.schedule),
+      })),
     });
   });
 };

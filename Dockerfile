@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# crypto-etl image: one image for every role (init, scheduler, worker, server); the command picks the role.
+# The code runs as TypeScript through tsx (as in development), so there is no emit step: the build stage
+# type-checks it and keeps only the production dependencies for the runtime stage.
+
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+RUN npx tsc --noEmit \
+  && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    DATA_DIR=/data \
+    LOG_DIR=
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY package.json ./
+COPY bin ./bin
+COPY src ./src
+# `crypto-etl` on the PATH; /data holds PGlite when no DATABASE_URL is set (a single-container run).
+RUN ln -s /app/bin/crypto-etl.mjs /usr/local/bin/crypto-etl \
+  && mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 3000
+ENTRYPOINT ["crypto-etl"]
+CMD ["start"]

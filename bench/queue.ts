@@ -1,0 +1,177 @@
+/**
+ * Queue executor overhead: jobs/s and enqueue-to-start latency (p50, p99) of 10,000 no-op jobs on two workers
+ * through the product's queue executor (trigger → BullMQ → job runner, with the per-job lock), beside a bare
+ * BullMQ queue and two bare workers on the same Redis, and their ratio (goal ≥ 0.8), in one run. After a
+ * warm-up of both, rounds alternate bare / product; the median round of each counts.
+ *
+ *   npx tsx bench/queue.ts [jobs=10000] [concurrency=8]
+ *
+ * Needs Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379); each round works under its own prefix,
+ * deleted afterwards.
+ */
+import { Queue, Worker } from 'bullmq';
+import pLimit from 'p-limit';
+import type { Db } from '../src/db/types.ts';
+import { silentLogger } from '../src/internal/logger.ts';
+import { createJobRunner } from '../src/jobs/jobRunner.ts';
+import { QUEUE_NAME, redisConnection } from '../src/jobs/queueConnection.ts';
+import { createQueueExecutor } from '../src/jobs/queueExecutor.ts';
+import { jobOptions } from '../src/jobs/queueSchedules.ts';
+import { createRunner } from '../src/pipeline/runner.ts';
+import { assertRedis, dropPrefix, queueConfig, REDIS_URL, testJob, uniquePrefix } from '../test/helpers/queue.ts';
+
+const JOBS = Number(process.argv[2] ?? 10_000);
+const CONCURRENCY = Number(process.argv[3] ?? 8);
+/** Triggers in flight at once while enqueueing, for both sides. */
+const ENQUEUE_PARALLEL = 50;
+const ROUNDS = 3;
+
+interface Round {
+  jobsPerSec: number;
+  p50: number;
+  p99: number;
+  /** CPU of this process per job (workers and enqueuer share it): steadier than wall time on a busy machine. */
+  cpuUs: number;
+}
+
+/** The no-op jobs never touch the database; a use would be a bench bug, so it throws. */
+const noDb = new Proxy({} as Db, {
+  get: (_t, key) => (key === 'schemas' ? { etl: 'etl', staging: 'staging', warehouse: 'warehouse' } : undefined),
+});
+
+function summarize(
+  enqueuedAt: Map<string, number>,
+  startedAt: Map<string, number>,
+  time: { first: number; last: number; cpu: NodeJS.CpuUsage },
+): Round {
+  const jobs = enqueuedAt.size;
+  const latencies = [...startedAt].map(([key, at]) => at - (enqueuedAt.get(key) ?? at)).sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+  return {
+    jobsPerSec: jobs / ((time.last - time.first) / 1000),
+    p50: pct(50),
+    p99: pct(99),
+    cpuUs: (time.cpu.user + time.cpu.system) / jobs,
+  };
+}
+
+async function drained(queue: Queue): Promise<void> {
+  for (;;) {
+    const counts = await queue.getJobCounts('active', 'wait', 'delayed', 'prioritized');
+    if (Object.values(counts).every((n) => n === 0)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function bare(jobs = JOBS): Promise<Round> {
+  const prefix = uniquePrefix();
+  const connection = redisConnection(REDIS_URL);
+  const queue = new Queue(QUEUE_NAME, { connection, prefix });
+  const enqueuedAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  const workers = [0, 1].map(
+    () =>
+      new Worker(
+        QUEUE_NAME,
+        async (job) => {
+          startedAt.set(job.name, performance.now());
+          return { ok: true };
+        },
+        { connection, prefix, concurrency: CONCURRENCY },
+      ),
+  );
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  const limit = pLimit(ENQUEUE_PARALLEL);
+  const cpu0 = process.cpuUsage();
+  const first = performance.now();
+  await Promise.all(
+    Array.from({ length: jobs }, (_, i) =>
+      limit(async () => {
+        const name = `noop-${i}`;
+        enqueuedAt.set(name, performance.now());
+        await queue.add(name, { trigger: 'manual', args: {} }, jobOptions(1, 5_000));
+      }),
+    ),
+  );
+  await drained(queue);
+  const last = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  await Promise.all(workers.map((w) => w.close()));
+  await queue.close();
+  await dropPrefix(prefix);
+  return summarize(enqueuedAt, startedAt, { first, last, cpu });
+}
+
+async function product(jobs = JOBS): Promise<Round> {
+  const prefix = uniquePrefix();
+  const config = queueConfig(prefix);
+  const log = silentLogger();
+  const enqueuedAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  const catalogue = Array.from({ length: jobs }, (_, i) =>
+    testJob(`noop-${i}`, async () => {
+      startedAt.set(`noop-${i}`, performance.now());
+      return undefined;
+    }),
+  );
+  const runner = createRunner({ db: noDb, log });
+  const jobRunner = createJobRunner({ config, db: noDb, log, runner });
+  const executor = (worker: boolean) =>
+    createQueueExecutor({
+      config,
+      catalogue,
+      jobRunner,
+      db: noDb,
+      log,
+      worker: worker && { concurrency: CONCURRENCY },
+    });
+  const workers = [executor(true), executor(true)];
+  const client = executor(false);
+  await Promise.all(workers.map((w) => w.start()));
+  const queue = new Queue(QUEUE_NAME, { connection: redisConnection(REDIS_URL), prefix });
+  const limit = pLimit(ENQUEUE_PARALLEL);
+  const cpu0 = process.cpuUsage();
+  const first = performance.now();
+  await Promise.all(
+    catalogue.map((job) =>
+      limit(async () => {
+        enqueuedAt.set(job.name, performance.now());
+        await client.trigger(job.name);
+      }),
+    ),
+  );
+  await drained(queue);
+  const last = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  await Promise.all([...workers, client].map((e) => e.stop()));
+  await queue.close();
+  await dropPrefix(prefix);
+  return summarize(enqueuedAt, startedAt, { first, last, cpu });
+}
+
+await assertRedis();
+const fmt = (r: Round) =>
+  `${r.jobsPerSec.toFixed(0).padStart(6)} jobs/s   latency p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   CPU ${r.cpuUs.toFixed(0).padStart(4)} µs/job`;
+process.stdout.write(
+  `${JOBS} no-op jobs, 2 workers × concurrency ${CONCURRENCY}, ${ENQUEUE_PARALLEL} enqueues in flight, Redis ${REDIS_URL}\n`,
+);
+await bare(JOBS / 10);
+await product(JOBS / 10);
+const results = { bare: [] as Round[], product: [] as Round[] };
+for (let round = 1; round <= ROUNDS; round++) {
+  const b = await bare();
+  results.bare.push(b);
+  process.stdout.write(`round ${round} bare BullMQ      ${fmt(b)}\n`);
+  const p = await product();
+  results.product.push(p);
+  process.stdout.write(`round ${round} queue executor  ${fmt(p)}\n`);
+}
+const median = (rounds: Round[]) =>
+  [...rounds].sort((x, y) => x.jobsPerSec - y.jobsPerSec)[Math.floor(rounds.length / 2)] as Round;
+const b = median(results.bare);
+const p = median(results.product);
+process.stdout.write(`\nmedian bare BullMQ      ${fmt(b)}\nmedian queue executor  ${fmt(p)}\n`);
+process.stdout.write(
+  `ratio (executor / bare) jobs/s ${(p.jobsPerSec / b.jobsPerSec).toFixed(2)} (goal ≥ 0.8)   p50 latency bare/executor ${(b.p50 / p.p50).toFixed(2)}\n`,
+);
+process.exit(0);

@@ -1,0 +1,90 @@
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { createDatabase } from '../../db/createDatabase.ts';
+import { migrate } from '../../db/migrate.ts';
+import { isEtlError } from '../../internal/errors.ts';
+import type { FileResult } from '../../sources/files/loadFile.ts';
+import { bootstrap, fail } from '../bootstrap.ts';
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+/** One line per file: what was read, loaded, skipped as duplicate and rejected, at what rate. */
+export function describeFile(r: FileResult): string {
+  if (r.status === 'skipped') return `- ${r.uri}: skipped, loaded already (${r.loadedAt?.toISOString()})`;
+  const rate = Math.round(r.rowsRead / Math.max(r.durationMs / 1000, 0.001));
+  return `✓ ${r.uri}: ${n(r.rowsRead)} rows read, ${n(r.rowsLoaded)} loaded, ${n(r.duplicates)} duplicates, ${n(r.rowsRejected)} rejected (${(r.durationMs / 1000).toFixed(1)} s, ${n(rate)} rows/s)`;
+}
+
+/** A bar per file on a terminal: bytes read of the file's size, rows, rows/s and ETA; nothing elsewhere. */
+function progressBar(enabled = process.stderr.isTTY === true) {
+  if (!enabled) return { start: (_f: { uri: string; bytes: number }) => {}, update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: ' {file} |{bar}| {percentage}% · {rows} rows · {rate} rows/s · {rejected} rejected · ETA {eta_formatted}',
+      hideCursor: true,
+      stream: process.stderr,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = 0;
+  return {
+    start(file: { uri: string; bytes: number }) {
+      bar.stop();
+      started = Date.now();
+      bar.start(Math.max(file.bytes, 1), 0, { file: file.uri.split('/').pop(), rows: 0, rate: 0, rejected: 0 });
+    },
+    update(p: { bytesRead: number; rowsRead: number; rowsRejected: number }) {
+      const rate = Math.round(p.rowsRead / Math.max((Date.now() - started) / 1000, 0.001));
+      bar.update(p.bytesRead, { rows: n(p.rowsRead), rate: n(rate), rejected: n(p.rowsRejected) });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+export function registerBackfill(program: Command): void {
+  program
+    .command('backfill <table> <location>')
+    .description(
+      'Load CSV files (gzip too) into a staging table: a local file or folder, s3://bucket/key or s3://bucket/dir/. ' +
+        'The first line names the columns; bad rows go to etl.rejects; each file loads once, in one transaction',
+    )
+    .option('--force', 'load files already recorded in etl.loaded_files again (rows already in are still skipped)')
+    .option('--chunk-rows <n>', 'rows per COPY chunk', '25000')
+    .action(async (table: string, location: string, opts: { force?: boolean; chunkRows: string }) => {
+      const { config, log } = bootstrap();
+      const bar = progressBar();
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort(new Error('SIGINT')));
+      process.once('SIGTERM', () => controller.abort(new Error('SIGTERM')));
+      try {
+        const db = await createDatabase(config);
+        try {
+          await migrate(db, { log });
+          // Loaded here, not at start-up: the AWS SDK and the CSV stack cost memory only when a backfill runs.
+          const { backfill } = await import('../../sources/files/backfill.ts');
+          const result = await backfill({
+            db,
+            config,
+            log,
+            table,
+            location,
+            force: opts.force,
+            signal: controller.signal,
+            chunkRows: Number(opts.chunkRows),
+            onFile: (f) => bar.start(f),
+            onProgress: (p) => bar.update(p),
+          });
+          bar.stop();
+          for (const file of result.files) process.stdout.write(`${describeFile(file)}\n`);
+        } finally {
+          await db.close();
+        }
+        const peakMb = process.resourceUsage().maxRSS / 1024;
+        process.stdout.write(`peak memory ${peakMb.toFixed(0)} MB\n`);
+      } catch (error) {
+        bar.stop();
+        fail(error, isEtlError(error, 'ETL_ABORTED') ? 130 : 1);
+      }
+    });
+}

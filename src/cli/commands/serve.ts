@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { createApp } from '../../app.ts';
+import { createServer } from '../../server/createServer.ts';
+import { bootstrap, fail } from '../bootstrap.ts';
+
+/**
+ * `crypto-etl serve`: the API, the dashboard and /metrics, without the schedule. Jobs triggered over the API
+ * run in this process (inline executor) or go to the workers (REDIS_URL set).
+ */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('Serve the dashboard (/), the API (OpenAPI at /docs) and /metrics, without running the schedule')
+    .option('-p, --port <port>', 'port to listen on (default PORT)')
+    .option('-H, --host <host>', 'interface to listen on (default HOST)')
+    .action(async (opts: { port?: string; host?: string }) => {
+      const overrides = Object.fromEntries(
+        Object.entries({ PORT: opts.port, HOST: opts.host }).filter(([, v]) => v !== undefined),
+      );
+      const { config, log } = bootstrap({ overrides });
+      try {
+        const app = await createApp({ config, log });
+        const server = await createServer(app);
+        const address = await server.listen({ port: config.port, host: config.host });
+        log.info(`dashboard at ${address}/ · API docs at ${address}/docs · metrics at ${address}/metrics`);
+        let stopping = false;
+        const shutdown = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log.info({ signal }, 'server stopping');
+          await server.close();
+          await app.close();
+          process.exit(0);
+        };
+        process.on('SIGINT', () => void shutdown('SIGINT'));
+        process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      } catch (error) {
+        fail(error);
+      }
+    });
+}

@@ -1,0 +1,95 @@
+import type { Queryable, Schemas, WriteTarget } from '../../db/types.ts';
+import { EVM_COLUMNS, EVM_KEYS, type EvmRows, type EvmTable } from '../../sources/evm/rows.ts';
+
+const TABLES: readonly EvmTable[] = ['blocks', 'transactions', 'receipts', 'logs'];
+
+/** Where each EVM table loads. `ignore`: a row's content is fixed by its hash, a rerun has nothing to change. */
+export function evmTargets(schemas: Schemas): Record<EvmTable, WriteTarget> {
+  const target = (table: EvmTable): WriteTarget => ({
+    table: `${schemas.staging}.evm_${table}`,
+    columns: EVM_COLUMNS[table],
+    key: EVM_KEYS[table],
+    onConflict: 'ignore',
+  });
+  return {
+    blocks: target('blocks'),
+    transactions: target('transactions'),
+    receipts: target('receipts'),
+    logs: target('logs'),
+  };
+}
+
+/** The height and block-hash columns of each table (the blocks table names them for itself). */
+const HEIGHT: Record<EvmTable, { number: string; hash: string }> = {
+  blocks: { number: 'number', hash: 'hash' },
+  transactions: { number: 'block_number', hash: 'block_hash' },
+  receipts: { number: 'block_number', hash: 'block_hash' },
+  logs: { number: 'block_number', hash: 'block_hash' },
+};
+
+/**
+ * Writes one range of the four tables; must run inside the caller's transaction. When rows may already
+ * exist at these heights (`replace`), those of other blocks than the range's own — a branch loaded
+ * earlier — are deleted first, so each height holds exactly the block the node calls canonical.
+ * Returns the rows inserted.
+ */
+export async function writeEvmRange(
+  tx: Queryable,
+  schemas: Schemas,
+  chainId: number,
+  range: EvmRows,
+  replace: boolean,
+): Promise<number> {
+  const targets = evmTargets(schemas);
+  if (replace) {
+    for (const table of TABLES) {
+      const { number, hash } = HEIGHT[table];
+      await tx.query(
+        `DELETE FROM ${targets[table].table} WHERE chain_id = $1 AND ${number} BETWEEN $2 AND $3 AND ${hash} <> ALL($4::text[])`,
+        [chainId, range.from, range.to, range.hashes],
+      );
+    }
+  }
+  let inserted = 0;
+  for (const table of TABLES) inserted += await tx.writeRows(targets[table], range.rows[table]);
+  return inserted;
+}
+
+/** Deletes every block above `ancestor` with its transactions, receipts and logs; returns the blocks deleted. */
+export async function deleteEvmAbove(tx: Queryable, schemas: Schemas, chainId: number, ancestor: number) {
+  const targets = evmTargets(schemas);
+  let blocks = 0;
+  for (const table of [...TABLES].reverse()) {
+    const rows = await tx.query<{ n: number | string }>(
+      `WITH gone AS (DELETE FROM ${targets[table].table} WHERE chain_id = $1 AND ${HEIGHT[table].number} > $2 RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [chainId, ancestor],
+    );
+    if (table === 'blocks') blocks = Number(rows[0]?.n ?? 0);
+  }
+  return blocks;
+}
+
+/** Stored block hashes of `from`–`to` by height. */
+export async function readEvmHashes(
+  db: Queryable,
+  schemas: Schemas,
+  chainId: number,
+  from: number,
+  to: number,
+): Promise<Map<number, string>> {
+  const rows = await db.query<{ number: number | string; hash: string }>(
+    `SELECT number, hash FROM ${schemas.staging}.evm_blocks WHERE chain_id = $1 AND number BETWEEN $2 AND $3`,
+    [chainId, from, to],
+  );
+  return new Map(rows.map((r) => [Number(r.number), r.hash]));
+}
+
+/** The highest stored block of a chain, or -1. */
+export async function maxEvmBlock(db: Queryable, schemas: Schemas, chainId: number): Promise<number> {
+  const [row] = await db.query<{ n: number | string | null }>(
+    `SELECT max(number) AS n FROM ${schemas.staging}.evm_blocks WHERE chain_id = $1`,
+    [chainId],
+  );
+  return row?.n == null ? -1 : Number(row.n);
+}

@@ -1,0 +1,85 @@
+import type { FastifyReply } from 'fastify';
+import { toCsv } from './csv.ts';
+import { errorResponse } from './deps.ts';
+
+/** The most rows one page may hold. */
+export const MAX_LIMIT = 10_000;
+
+/** Query parameters every table endpoint takes: a page (`limit`, `offset`) and the `format` of the answer. */
+export const pageParams = {
+  limit: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_LIMIT,
+    default: 100,
+    description: `Rows per page (1–${MAX_LIMIT})`,
+  },
+  offset: { type: 'integer', minimum: 0, default: 0, description: 'Rows to skip: the `nextOffset` of the last page' },
+  format: {
+    type: 'string',
+    enum: ['json', 'csv'],
+    default: 'json',
+    description: '`csv`: the same rows as text/csv with a header row',
+  },
+} as const;
+
+export interface PageQuery {
+  limit: number;
+  offset: number;
+  format: 'json' | 'csv';
+}
+
+/** The answer of a table endpoint, as JSON (a page envelope) or CSV, described for OpenAPI. */
+export function pageResponse(item: Record<string, unknown>, description: string) {
+  return {
+    200: {
+      description,
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            required: ['items', 'limit', 'offset', 'nextOffset'],
+            properties: {
+              items: { type: 'array', items: item },
+              limit: { type: 'integer' },
+              offset: { type: 'integer' },
+              nextOffset: { type: ['integer', 'null'], description: 'Offset of the next page; null on the last page' },
+            },
+          },
+        },
+        'text/csv': { schema: { type: 'string', description: 'Header row, then one line per row (RFC 4180)' } },
+      },
+    },
+    400: errorResponse('A query parameter is invalid: the answer names it'),
+  };
+}
+
+/**
+ * Sends one page. `rows` holds up to `limit + 1` rows: the extra one only says another page exists,
+ * which spares a `count(*)` over large tables.
+ */
+export function sendPage(
+  reply: FastifyReply,
+  page: PageQuery & { name: string; columns: readonly string[] },
+  rows: readonly Record<string, unknown>[],
+) {
+  const more = rows.length > page.limit;
+  const items = more ? rows.slice(0, page.limit) : rows;
+  const nextOffset = more ? page.offset + page.limit : null;
+  if (page.format === 'csv') {
+    if (nextOffset !== null) reply.header('x-next-offset', String(nextOffset));
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `inline; filename="${page.name}.csv"`)
+      .send(toCsv(page.columns, items));
+  }
+  return reply.send({ items, limit: page.limit, offset: page.offset, nextOffset });
+}
+
+/** Sends a JSON page whose items the database rendered already (a JSON array as text), in the same envelope. */
+export function sendRenderedPage(reply: FastifyReply, page: PageQuery, itemsJson: string, more: boolean) {
+  const nextOffset = more ? page.offset + page.limit : null;
+  return reply
+    .type('application/json; charset=utf-8')
+    .send(`{"items":${itemsJson},"limit":${page.limit},"offset":${page.offset},"nextOffset":${nextOffset}}`);
+}

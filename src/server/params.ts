@@ -1,0 +1,48 @@
+import { EtlError } from '../internal/errors.ts';
+
+const INSTANT = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
+
+/** `from` / `to` / `order`: the time window of a time-series endpoint (UTC when no offset is given). */
+export const rangeParams = {
+  from: {
+    type: 'string',
+    pattern: INSTANT,
+    description: 'Start, inclusive: a date (2026-01-31) or an ISO 8601 instant (2026-01-31T09:00:00Z)',
+  },
+  to: { type: 'string', pattern: INSTANT, description: 'End, exclusive: a date or an ISO 8601 instant' },
+  order: { type: 'string', enum: ['asc', 'desc'], default: 'desc', description: 'Time order of the rows' },
+} as const;
+
+export interface RangeParams {
+  from?: string;
+  to?: string;
+  order: 'asc' | 'desc';
+}
+
+/** Parses `from`/`to` as instants (bare dates and times without an offset are UTC) and checks from < to. */
+export function parseRange(query: { from?: string; to?: string }): { from?: Date; to?: Date } {
+  const instant = (name: 'from' | 'to') => {
+    const text = query[name];
+    if (text === undefined) return undefined;
+    const utc = /T.*(Z|[+-]\d{2}:\d{2})$/.test(text) || !text.includes('T') ? text : `${text}Z`;
+    const date = new Date(utc);
+    // JavaScript rolls 2026-02-30 over to March 2; a UTC date must read back as written.
+    const utcDay = utc.endsWith('Z') || !utc.includes('T');
+    if (Number.isNaN(date.getTime()) || (utcDay && date.toISOString().slice(0, 10) !== text.slice(0, 10))) {
+      throw new EtlError('ETL_INPUT_INVALID', `Invalid query parameter "${name}" (got "${text}"): not a real date`, {
+        details: { parameter: name, in: 'querystring' },
+      });
+    }
+    return date;
+  };
+  const from = instant('from');
+  const to = instant('to');
+  if (from && to && from >= to) {
+    throw new EtlError(
+      'ETL_INPUT_INVALID',
+      `Invalid query parameter "from" (got "${query.from}"): must be before "to" (${query.to})`,
+      { details: { parameter: 'from', in: 'querystring' } },
+    );
+  }
+  return { from, to };
+}

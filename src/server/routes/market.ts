@@ -1,0 +1,113 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { instant, int, num, type ServerDeps } from '../deps.ts';
+import { type PageQuery, pageParams, pageResponse, sendPage } from '../pagination.ts';
+
+const coin = {
+  type: 'object',
+  properties: { id: { type: 'string' }, symbol: { type: 'string' }, name: { type: 'string' }, platforms: {} },
+} as const;
+
+const marketRow = {
+  type: 'object',
+  properties: {
+    rank: { type: 'integer' },
+    coin_id: { type: 'string' },
+    symbol: { type: 'string' },
+    name: { type: 'string' },
+    vs_currency: { type: 'string' },
+    current_price: num,
+    market_cap: num,
+    market_cap_rank: int,
+    total_volume: num,
+    high_24h: num,
+    low_24h: num,
+    price_change_percentage_24h: num,
+    circulating_supply: num,
+    total_supply: num,
+    max_supply: num,
+    dominance_pct: { ...num, description: 'Share of the total market cap of the listed coins, percent' },
+    last_updated: instant,
+    snapshot_at: instant,
+  },
+} as const;
+const MARKET_COLUMNS = Object.keys(marketRow.properties);
+const NUMERIC = new Set(['current_price', 'market_cap', 'total_volume', 'high_24h', 'low_24h', 'dominance_pct']);
+for (const c of MARKET_COLUMNS) if (c.endsWith('_24h') || c.endsWith('_supply')) NUMERIC.add(c);
+const SELECT_MARKET = MARKET_COLUMNS.map((c) =>
+  c === 'rank' || c === 'market_cap_rank' ? `${c}::int AS ${c}` : NUMERIC.has(c) ? `${c}::float8 AS ${c}` : c,
+).join(', ');
+
+const SORTS = {
+  rank: 'rank',
+  gainers: 'price_change_percentage_24h DESC NULLS LAST, rank',
+  losers: 'price_change_percentage_24h ASC NULLS LAST, rank',
+} as const;
+
+/** `/api/coins` (the CoinGecko coin list) and `/api/market` (the latest snapshot of each coin, ranked). */
+export const marketRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
+  const { staging, warehouse } = db.schemas;
+
+  server.get<{ Querystring: PageQuery & { search?: string } }>(
+    '/api/coins',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Coins known to CoinGecko (filled by the coingecko-coins job)',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            search: { type: 'string', minLength: 1, maxLength: 100, description: 'Part of the id, symbol or name' },
+            ...pageParams,
+          },
+        },
+        response: pageResponse(coin, 'Coins ordered by id'),
+      },
+    },
+    async (request, reply) => {
+      const { search, limit, offset } = request.query;
+      const params: unknown[] = [];
+      const where = search ? `WHERE id ILIKE $${params.push(`%${search}%`)} OR symbol ILIKE $1 OR name ILIKE $1` : '';
+      const rows = await db.query(
+        `SELECT id, symbol, name, platforms FROM ${staging}.coingecko_coins ${where}
+         ORDER BY id LIMIT $${params.push(limit + 1)} OFFSET $${params.push(offset)}`,
+        params,
+      );
+      return sendPage(reply, { ...request.query, name: 'coins', columns: ['id', 'symbol', 'name', 'platforms'] }, rows);
+    },
+  );
+
+  server.get<{ Querystring: PageQuery & { vs?: string; sort: keyof typeof SORTS } }>(
+    '/api/market',
+    {
+      schema: {
+        tags: ['market'],
+        summary: 'Market overview: the latest snapshot of each coin, its rank and market-cap dominance',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            vs: { type: 'string', pattern: '^[a-z]{3,5}$', description: 'Quote currency; default VS_CURRENCY' },
+            sort: {
+              type: 'string',
+              enum: Object.keys(SORTS),
+              default: 'rank',
+              description: 'rank: by market cap; gainers / losers: by 24 h price change (top movers)',
+            },
+            ...pageParams,
+          },
+        },
+        response: pageResponse(marketRow, 'One row per coin'),
+      },
+    },
+    async (request, reply) => {
+      const { vs = app.config.coingecko.vsCurrency, sort, limit, offset } = request.query;
+      const rows = await db.query(
+        `SELECT ${SELECT_MARKET} FROM ${warehouse}.market_overview WHERE vs_currency = $1
+         ORDER BY ${SORTS[sort]} LIMIT $2 OFFSET $3`,
+        [vs, limit + 1, offset],
+      );
+      return sendPage(reply, { ...request.query, name: 'market', columns: MARKET_COLUMNS }, rows);
+    },
+  );
+};

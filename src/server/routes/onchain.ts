@@ -1,0 +1,41 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ServerDeps } from '../deps.ts';
+import { relationRoute } from './relationRoute.ts';
+
+/** CoW Protocol trades (Dune) and the chain's blocks and transfers (EVM JSON-RPC), from the warehouse. */
+export const onchainRoutes: FastifyPluginAsync<ServerDeps> = async (server, { relations }) => {
+  relationRoute(server, relations, {
+    url: '/api/cow/trades',
+    tag: 'cow',
+    summary: 'CoW Protocol trades with their execution price next to the market price (warehouse.cow_trades_priced)',
+    spec: {
+      schema: 'warehouse',
+      name: 'cow_trades_priced',
+      time: ['block_time', 'block_date', 'day'],
+      tieBreak: ['tx_hash', 'order_uid', 'evt_index'],
+    },
+  });
+  relationRoute(server, relations, {
+    url: '/api/cow/daily',
+    tag: 'cow',
+    summary: 'CoW Protocol daily trade statistics (warehouse.cow_daily)',
+    spec: { schema: 'warehouse', name: 'cow_daily', time: ['day', 'block_date', 'date'], tieBreak: [] },
+  });
+  relationRoute(server, relations, {
+    url: '/api/chain/daily',
+    tag: 'chain',
+    summary: 'Blocks, transactions, gas and base fee per day (warehouse.chain_daily)',
+    spec: { schema: 'warehouse', name: 'chain_daily', time: ['day', 'date', 'block_date'], tieBreak: ['chain_id'] },
+  });
+  relationRoute(server, relations, {
+    url: '/api/chain/transfers',
+    tag: 'chain',
+    summary: 'ERC-20 transfers decoded from the chain logs (warehouse.erc20_transfers)',
+    spec: {
+      schema: 'warehouse',
+      name: 'erc20_transfers',
+      time: ['block_time', 'block_timestamp', 'timestamp', 'block_number'],
+      tieBreak: ['block_number', 'log_index', 'tx_hash'],
+    },
+  });
+};

@@ -1,0 +1,115 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { instant, int, type ServerDeps, text } from '../deps.ts';
+import { type PageQuery, pageParams, pageResponse, sendPage } from '../pagination.ts';
+import { relationRoute } from './relationRoute.ts';
+
+const runRow = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    job: { type: 'string' },
+    stream: text,
+    status: { type: 'string', enum: ['running', 'succeeded', 'failed'] },
+    trigger: { type: 'string' },
+    started_at: instant,
+    finished_at: instant,
+    duration_ms: int,
+    rows_extracted: { type: 'integer' },
+    rows_loaded: { type: 'integer' },
+    rows_rejected: { type: 'integer' },
+    error: text,
+  },
+} as const;
+const RUN_COLUMNS = Object.keys(runRow.properties);
+
+const watermarkRow = {
+  type: 'object',
+  properties: {
+    stream: { type: 'string' },
+    cursor: { description: 'The checkpoint, as the stream saved it (JSON)' },
+    run_id: int,
+    updated_at: instant,
+  },
+} as const;
+
+type RunsQuery = PageQuery & { job?: string; status?: string };
+
+/** The pipeline's own records: runs (`etl.runs`), checkpoints (`etl.watermarks`) and quality results. */
+export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { db, relations }) => {
+  const { etl } = db.schemas;
+
+  server.get<{ Querystring: RunsQuery }>(
+    '/api/runs',
+    {
+      schema: {
+        tags: ['pipeline'],
+        summary: 'Run history, newest first: one row per stream or step of a job',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            job: { type: 'string', pattern: '^[a-z0-9-]+$', description: 'Only runs of this job' },
+            status: { type: 'string', enum: ['running', 'succeeded', 'failed'] },
+            ...pageParams,
+          },
+        },
+        response: pageResponse(runRow, 'Runs'),
+      },
+    },
+    async (request, reply) => {
+      const { job, status, limit, offset } = request.query;
+      const params: unknown[] = [];
+      const where = [
+        ...(job ? [`job = $${params.push(job)}`] : []),
+        ...(status ? [`status = $${params.push(status)}`] : []),
+      ];
+      const rows = await db.query(
+        `SELECT id::int AS id, job, stream, status, "trigger", started_at, finished_at,
+           (extract(epoch FROM finished_at - started_at) * 1000)::int AS duration_ms,
+           rows_extracted::int AS rows_extracted, rows_loaded::int AS rows_loaded,
+           rows_rejected::int AS rows_rejected, error
+         FROM ${etl}.runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY id DESC LIMIT $${params.push(limit + 1)} OFFSET $${params.push(offset)}`,
+        params,
+      );
+      return sendPage(reply, { ...request.query, name: 'runs', columns: RUN_COLUMNS }, rows);
+    },
+  );
+
+  server.get<{ Querystring: PageQuery }>(
+    '/api/watermarks',
+    {
+      schema: {
+        tags: ['pipeline'],
+        summary: 'The checkpoint of each stream: where its next run resumes',
+        querystring: { type: 'object', additionalProperties: false, properties: pageParams },
+        response: pageResponse(watermarkRow, 'Watermarks by stream'),
+      },
+    },
+    async (request, reply) => {
+      const { limit, offset } = request.query;
+      const rows = await db.query(
+        `SELECT stream, cursor, run_id::int AS run_id, updated_at FROM ${etl}.watermarks
+         ORDER BY stream LIMIT $1 OFFSET $2`,
+        [limit + 1, offset],
+      );
+      return sendPage(
+        reply,
+        { ...request.query, name: 'watermarks', columns: Object.keys(watermarkRow.properties) },
+        rows,
+      );
+    },
+  );
+
+  relationRoute(server, relations, {
+    url: '/api/quality',
+    tag: 'pipeline',
+    summary: 'Data-quality check results, newest first (etl.quality_results)',
+    spec: {
+      schema: 'etl',
+      name: 'quality_results',
+      time: ['checked_at', 'created_at', 'run_at', 'ts'],
+      tieBreak: ['id', 'check_name', 'check'],
+    },
+  });
+};

@@ -1,0 +1,43 @@
+import { defineStream } from '../../pipeline/stream.ts';
+import type { CoinCapClient } from './client.ts';
+import { MAX_LIMIT, pages } from './paginate.ts';
+import { assetRecord } from './schemas.ts';
+
+/**
+ * `/assets`, page by page → `staging.coincap_assets`, one row per asset (its latest figures, stamped with the
+ * answer's `timestamp`): a dimension, upserted by id.
+ */
+export function assetsStream(client: CoinCapClient, options: { perPage?: number } = {}) {
+  const perPage = options.perPage ?? MAX_LIMIT;
+  return defineStream({
+    name: 'coincap.assets',
+    table: 'coincap_assets',
+    columns: [
+      'id',
+      'rank',
+      'symbol',
+      'name',
+      'supply',
+      'max_supply',
+      'market_cap_usd',
+      'volume_usd_24h',
+      'price_usd',
+      'change_percent_24h',
+      'vwap_24h',
+      'explorer',
+      'updated_at',
+    ],
+    key: ['id'],
+    onConflict: 'update',
+    record: assetRecord,
+    async *extract({ signal }) {
+      for await (const page of pages((limit, offset) => client.assets(limit, offset, signal), perPage, signal)) {
+        yield {
+          records: page.records,
+          cursor: { fetchedAt: new Date(page.timestamp).toISOString(), offset: page.offset },
+          progress: { done: page.page },
+        };
+      }
+    },
+  });
+}

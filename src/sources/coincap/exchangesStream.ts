@@ -1,0 +1,36 @@
+import { defineStream } from '../../pipeline/stream.ts';
+import type { CoinCapClient } from './client.ts';
+import { exchangeRecord } from './schemas.ts';
+
+/**
+ * `/exchanges` → `staging.coincap_exchanges`, keyed by (exchange, `updated`): each update CoinCap publishes is a
+ * row, and a rerun before the next update adds nothing.
+ */
+export function exchangesStream(client: CoinCapClient) {
+  return defineStream({
+    name: 'coincap.exchanges',
+    table: 'coincap_exchanges',
+    columns: [
+      'exchange_id',
+      'updated_at',
+      'name',
+      'rank',
+      'percent_total_volume',
+      'volume_usd',
+      'trading_pairs',
+      'socket',
+      'exchange_url',
+    ],
+    key: ['exchange_id', 'updated_at'],
+    onConflict: 'ignore',
+    record: exchangeRecord,
+    async *extract({ signal }) {
+      const body = await client.exchanges(signal);
+      yield {
+        records: body.data,
+        cursor: { fetchedAt: new Date(body.timestamp).toISOString(), exchanges: body.data.length },
+        progress: { done: 1, total: 1 },
+      };
+    },
+  });
+}

@@ -1,0 +1,72 @@
+import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
+import type { CoinCapClient, HistoryInterval } from './client.ts';
+import { historyRecord } from './schemas.ts';
+
+/** Per asset, the end (ms) of the last window extracted: the next run starts just after it. */
+export type HistoryCursor = Record<string, number>;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** One request covers at most this span (720 hourly or 365 daily points), well inside CoinCap's range limits. */
+const WINDOW_MS: Record<HistoryInterval, number> = { d1: 365 * DAY_MS, h1: 30 * DAY_MS };
+
+/**
+ * Where a first run starts: hourly points from the start of the current month (UTC), as CoinGecko's prices do,
+ * so the two line up hour by hour; daily points from a year before today.
+ */
+export function firstStart(interval: HistoryInterval, now: Date): number {
+  if (interval === 'h1') return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 365 * DAY_MS;
+}
+
+export interface HistoryOptions {
+  interval: HistoryInterval;
+  /** CoinCap asset ids (the ids of the major coins equal CoinGecko's: bitcoin, ethereum, usd-coin…). */
+  assets: readonly string[];
+  /** Re-extract from this instant (ms) whatever the watermark, e.g. `run coincap-history --from 2025-01-01`. */
+  fromMs?: number;
+  /** Stop at this instant (ms) instead of now. */
+  toMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * `/assets/{id}/history?interval=d1|h1&start&end` for each asset, from its watermark to now, in windows →
+ * `staging.coincap_asset_history`, keyed by (asset, granularity, ts), UNIX-ms times as UTC timestamps.
+ * An asset CoinCap does not know (404) is skipped with a warning; the others load.
+ */
+export function historyStream(client: CoinCapClient, options: HistoryOptions) {
+  const now = options.now ?? (() => new Date());
+  const { interval } = options;
+  return defineStream({
+    name: `coincap.history_${interval === 'd1' ? 'daily' : 'hourly'}`,
+    table: 'coincap_asset_history',
+    columns: ['asset_id', 'granularity', 'ts', 'price_usd', 'circulating_supply'],
+    key: ['asset_id', 'granularity', 'ts'],
+    onConflict: 'update',
+    record: historyRecord,
+    async *extract({ cursor, signal, log }: ExtractContext<HistoryCursor>) {
+      const state: HistoryCursor = { ...cursor };
+      const end = options.toMs ?? now().getTime();
+      let done = 0;
+      for (const asset of options.assets) {
+        const saved = state[asset];
+        let from = options.fromMs ?? (saved !== undefined ? saved + 1 : firstStart(interval, now()));
+        while (from < end && !signal.aborted) {
+          const to = Math.min(end, from + WINDOW_MS[interval] - 1);
+          const body = await client.history(asset, interval, from, to, signal);
+          if (!body) {
+            log.warn({ asset }, 'CoinCap does not know this asset (404): skipped; check the COINS setting');
+            break;
+          }
+          const records = body.data.map((point) => ({ ...point, asset_id: asset, granularity: interval }));
+          // A re-extraction of an older window never moves the watermark back.
+          state[asset] = Math.max(state[asset] ?? 0, to);
+          yield { records, cursor: { ...state }, progress: { done, total: options.assets.length } };
+          from = to + 1;
+        }
+        done++;
+      }
+    },
+  });
+}

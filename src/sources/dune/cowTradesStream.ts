@@ -1,0 +1,73 @@
+import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
+import type { DuneClient } from './client.ts';
+import { COW_TRADE_COLUMNS, cowTradeRecord } from './cowTradeRecord.ts';
+import { type ResultsMode, readQueryResult } from './resultPages.ts';
+import { parseDuneTimestamp } from './values.ts';
+
+/** Watermark of the CoW trades: the last UTC day fully loaded, and an execution read part-way if a run stopped. */
+export interface CowCursor {
+  /** `YYYY-MM-DD`: the CoW queries end yesterday, so a result run on day D covers everything up to D − 1. */
+  through?: string;
+  pending?: { queryId: number; executionId: string; offset: number };
+}
+
+export interface CowStreamOptions {
+  queryId: number;
+  /** `target_buy_token` / `target_sell_token`. */
+  params: Record<string, string>;
+  mode: ResultsMode;
+  pageSize: number;
+  pollIntervalMs: number;
+  now?: () => Date;
+}
+
+/** Watermark key of the CoW trades, shared by `dune-init` and `dune-update`. */
+export const COW_STREAM = 'dune.cow_trades';
+
+/** The UTC day before an instant, `YYYY-MM-DD`. */
+export function dayBefore(instant: Date): string {
+  return new Date(instant.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * A CoW Protocol trades query (init or update) → `staging.dune_cow_trades`, one batch per result page, keyed by
+ * (tx_hash, order_uid, evt_index) so reruns add nothing. In `execute` mode a run that stops between pages leaves
+ * the execution in its watermark and the next run reads on from there instead of paying for a new one.
+ */
+export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
+  const now = options.now ?? (() => new Date());
+  return defineStream({
+    name: COW_STREAM,
+    table: 'dune_cow_trades',
+    columns: COW_TRADE_COLUMNS,
+    key: ['tx_hash', 'order_uid', 'evt_index'],
+    onConflict: 'update',
+    record: cowTradeRecord,
+    async *extract({ cursor, signal, log }: ExtractContext<CowCursor>) {
+      const pending = options.mode === 'execute' ? cursor?.pending : undefined;
+      const resume = pending?.queryId === options.queryId ? pending : undefined;
+      const pages = readQueryResult(client, { ...options, signal, log, resume });
+      for await (const page of pages) {
+        const done = page.offset + page.rows.length;
+        const progress = { done, total: page.metadata.total_row_count };
+        if (page.nextOffset !== undefined) {
+          const next =
+            options.mode === 'execute'
+              ? { queryId: options.queryId, executionId: page.executionId, offset: page.nextOffset }
+              : undefined;
+          yield { records: page.rows, cursor: { through: cursor?.through, pending: next }, progress };
+          continue;
+        }
+        const covered = dayBefore(parseDuneTimestamp(page.submittedAt) ?? now());
+        const through = cursor?.through && cursor.through > covered ? cursor.through : covered;
+        if (options.mode === 'latest' && covered < dayBefore(now())) {
+          log.warn(
+            { covered },
+            'the latest Dune result is older than a day: run the query on Dune or use execute mode',
+          );
+        }
+        yield { records: page.rows, cursor: { through }, progress };
+      }
+    },
+  });
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { EtlError } from '../../internal/errors.ts';
+import type { CatalogueDeps } from '../../jobs/catalogue.ts';
+import { defineJob, type JobContext, type JobResult } from '../../jobs/defineJob.ts';
+import { runSteps } from '../../jobs/steps.ts';
+import { describeIssues } from '../../pipeline/rejects.ts';
+import { readWatermark } from '../../pipeline/watermarks.ts';
+import { anyQueryStream } from './anyQueryStream.ts';
+import { planColumns } from './columnTypes.ts';
+import { COW_STREAM, type CowCursor, dayBefore } from './cowTradesStream.ts';
+import { duneSource } from './index.ts';
+import { queryRegistry } from './queryRegistry.ts';
+import { ensureQueryTable, type TableChanges } from './queryTable.ts';
+import { configuredQueryId, REPO_QUERIES, type RepoQuery } from './repoQueries.ts';
+import type { ResultPage } from './resultPages.ts';
+
+/** Arguments of `dune-query` (from `crypto-etl dune load` or the API). */
+const queryArgs = z.object({
+  queryId: z.coerce.number().int().positive(),
+  table: z
+    .string()
+    .regex(/^dune_[a-z0-9_]{1,58}$/, 'expected a lower-case table name starting with dune_')
+    .refine((t) => t !== 'dune_cow_trades', 'dune_cow_trades belongs to the CoW jobs')
+    .optional(),
+  params: z.record(z.string(), z.string()).default({}),
+});
+
+function skipped(job: string, ctx: JobContext, reason: string): JobResult {
+  ctx.log.info({ reason }, `${job} skipped: ${reason}`);
+  return { job, status: 'succeeded', runs: [] };
+}
+
+/** The Dune id of a repo query: its setting first, then the id `crypto-etl dune push` recorded. */
+async function queryIdOf(ctx: JobContext, query: RepoQuery): Promise<number | undefined> {
+  return configuredQueryId(ctx.config, query) ?? (await queryRegistry(ctx.db).get(query.key))?.query_id;
+}
+
+/** The Dune jobs: the CoW trades month to date (at start-up) and daily, and any query on demand. */
+export function duneJobs(deps: CatalogueDeps) {
+  const [initQuery, updateQuery] = REPO_QUERIES as [RepoQuery, RepoQuery];
+
+  async function runCow(job: string, query: RepoQuery, ctx: JobContext, skipWhenCovered: boolean) {
+    if (!ctx.config.dune.apiKey) return skipped(job, ctx, 'Dune is not configured (set DUNE_API_KEY)');
+    const queryId = await queryIdOf(ctx, query);
+    if (!queryId) {
+      return skipped(job, ctx, `Dune is not configured (set ${query.setting}, or run \`crypto-etl dune push\`)`);
+    }
+    if (skipWhenCovered) {
+      const cursor = await readWatermark<CowCursor>(ctx.db, ctx.db.schemas, COW_STREAM);
+      const yesterday = dayBefore(new Date());
+      if (cursor?.through && cursor.through >= yesterday && !cursor.pending) {
+        return skipped(job, ctx, `the trades are loaded through ${cursor.through} already`);
+      }
+    }
+    return runSteps(job, ctx, [{ stream: duneSource(deps).cowTrades(queryId) }]);
+  }
+
+  async function runAnyQuery(job: string, ctx: JobContext): Promise<JobResult> {
+    const parsed = queryArgs.safeParse(ctx.args);
+    if (!parsed.success) {
+      throw new EtlError('ETL_INPUT_INVALID', `Invalid arguments of ${job}: ${describeIssues(parsed.error)}`);
+    }
+    const { queryId, params } = parsed.data;
+    const table = parsed.data.table ?? `dune_query_${queryId}`;
+    const pages = duneSource(deps).queryResult(queryId, params, ctx.signal, ctx.log);
+    let first: ResultPage | undefined;
+    let changes: TableChanges | undefined;
+    // The table's columns come from the result's metadata: read the first page, shape the table, then stream.
+    const prepare = await runSteps(job, ctx, [
+      {
+        name: `dune.query.${table}.prepare`,
+        run: async () => {
+          const next = await pages.next();
+          if (next.done)
+            throw new EtlError('ETL_UPSTREAM_MALFORMED', `Dune returned no result page for query ${queryId}`);
+          first = next.value;
+          changes = await ensureQueryTable(ctx.db, table, planColumns(first.metadata, first.rows));
+          ctx.log.info(
+            { table, created: changes.created, added: changes.added, widened: changes.widened },
+            'table ready',
+          );
+          return undefined;
+        },
+      },
+    ]);
+    if (prepare.status === 'failed' || !first || !changes) {
+      await pages.return(undefined);
+      return prepare;
+    }
+    const head = first;
+    const stream = anyQueryStream({
+      table,
+      columns: changes.columns,
+      pages: (async function* () {
+        yield head;
+        yield* pages;
+      })(),
+    });
+    const load = await runSteps(job, ctx, [{ stream }]);
+    return { ...load, runs: [...prepare.runs, ...load.runs] };
+  }
+
+  return [
+    defineJob({
+      name: 'dune-init',
+      description:
+        'Dune: CoW WETH–USDC trades of this month up to yesterday → staging.dune_cow_trades (skipped when loaded)',
+      schedule: null,
+      timeoutMs: 60 * 60_000,
+      retries: 2,
+      run: (ctx) => runCow('dune-init', initQuery, ctx, true),
+    }),
+    defineJob({
+      name: 'dune-update',
+      description: "Dune: yesterday's CoW WETH–USDC trades → staging.dune_cow_trades",
+      schedule: '0 9 * * *',
+      timeoutMs: 60 * 60_000,
+      retries: 3,
+      run: (ctx) => runCow('dune-update', updateQuery, ctx, false),
+    }),
+    defineJob({
+      name: 'dune-query',
+      description:
+        'Dune: any query (args queryId, table, params) → staging.<table>, created and widened from its columns',
+      schedule: null,
+      timeoutMs: 60 * 60_000,
+      retries: 1,
+      run: (ctx) => runAnyQuery('dune-query', ctx),
+    }),
+  ];
+}

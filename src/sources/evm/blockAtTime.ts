@@ -1,0 +1,22 @@
+import type { RangeFetcher } from './fetchRange.ts';
+
+/**
+ * The first block at or after `unixSeconds` (binary search on block timestamps, ~log2(head) header calls),
+ * or `head + 1` when the chain has not reached that time yet.
+ */
+export async function blockAtTime(
+  fetcher: Pick<RangeFetcher, 'headers'>,
+  head: number,
+  unixSeconds: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  let low = 0;
+  let high = head + 1;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    const header = (await fetcher.headers(mid, mid, signal)).get(mid);
+    if (header && header.timestamp >= unixSeconds) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}

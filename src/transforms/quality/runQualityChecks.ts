@@ -1,0 +1,66 @@
+import type { Db } from '../../db/types.ts';
+import { checkDuplicateKeys } from './duplicateKeys.ts';
+import { checkFreshness, type ScheduledJob } from './freshness.ts';
+import { checkGaps } from './gaps.ts';
+import { checkPriceJumps } from './priceJumps.ts';
+import type { QualityResult } from './types.ts';
+
+/** Checks whose failures are events (new bad points) rather than states: each failure is new. */
+const EVENT_CHECKS = new Set(['price_jumps']);
+/** The first price-jump check looks this far back. */
+const FIRST_JUMP_WINDOW_MS = 86_400_000;
+
+export interface QualityRun {
+  checkedAt: Date;
+  results: QualityResult[];
+  /** Failed results that were not failing at the previous check: what to alert on. */
+  newlyFailed: QualityResult[];
+}
+
+/**
+ * Runs every check, stores the results in `etl.quality_results` (one checked_at per run) and returns the
+ * failures that are new since the previous run, so a lasting problem alerts once, not every hour.
+ */
+export async function runQualityChecks(
+  db: Db,
+  options: { jobs: readonly ScheduledJob[]; priceJumpPct: number; now?: Date },
+): Promise<QualityRun> {
+  const checkedAt = options.now ?? new Date();
+  const table = `${db.schemas.etl}.quality_results`;
+  const [last] = await db.query<{ at: Date | string | null }>(
+    `SELECT max(checked_at) AS at FROM ${table} WHERE check_name = 'price_jumps'`,
+  );
+  const since = last?.at ? new Date(last.at) : new Date(checkedAt.getTime() - FIRST_JUMP_WINDOW_MS);
+  const results = [
+    ...(await checkFreshness(db, options.jobs, checkedAt)),
+    ...(await checkGaps(db, checkedAt)),
+    ...(await checkDuplicateKeys(db, undefined, checkedAt)),
+    ...(await checkPriceJumps(db, { pct: options.priceJumpPct, since })),
+  ];
+  const previous = await db.query<{ check_name: string; subject: string; status: string }>(
+    `SELECT DISTINCT ON (check_name, subject) check_name, subject, status FROM ${table}
+     ORDER BY check_name, subject, checked_at DESC`,
+  );
+  const wasFailing = new Set(previous.filter((p) => p.status === 'failed').map((p) => `${p.check_name} ${p.subject}`));
+  const newlyFailed = results.filter(
+    (r) => r.status === 'failed' && (EVENT_CHECKS.has(r.check) || !wasFailing.has(`${r.check} ${r.subject}`)),
+  );
+  await db.writeRows(
+    {
+      table,
+      columns: ['checked_at', 'check_name', 'subject', 'status', 'value', 'threshold', 'details'],
+      key: ['check_name', 'subject', 'checked_at'],
+      onConflict: 'ignore',
+    },
+    results.map((r) => [
+      checkedAt,
+      r.check,
+      r.subject,
+      r.status,
+      r.value,
+      r.threshold,
+      JSON.stringify(r.details ?? {}),
+    ]),
+  );
+  return { checkedAt, results, newlyFailed };
+}

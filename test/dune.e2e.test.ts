@@ -1,0 +1,327 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
+import { silentLogger } from '../src/internal/logger.ts';
+import type { JobResult } from '../src/jobs/defineJob.ts';
+import { readWatermark } from '../src/pipeline/watermarks.ts';
+import { type DuneEmulator, startDuneEmulator } from '../src/sandbox/dune/server.ts';
+import { createDuneClient } from '../src/sources/dune/client.ts';
+import { COW_STREAM, type CowCursor, dayBefore } from '../src/sources/dune/cowTradesStream.ts';
+import { pushQueries } from '../src/sources/dune/pushQueries.ts';
+import { queryRegistry } from '../src/sources/dune/queryRegistry.ts';
+import { testConfig } from './helpers/config.ts';
+import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
+
+const log = silentLogger();
+const TRADES_PER_DAY = 25;
+const PAGE_SIZE = 10;
+const FAILED_TEXT = 'line 24:13: Binary literal can only contain hexadecimal digits';
+
+describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
+  let t: TestDb;
+  let dune: DuneEmulator;
+  const settings = (extra: Record<string, string> = {}) => ({
+    DUNE_API_URL: dune.url,
+    DUNE_API_KEY: dune.apiKey,
+    DUNE_INIT_QUERY_ID: String(dune.queries.cowInit),
+    DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
+    DUNE_POLL_INTERVAL_MS: '50',
+    DUNE_PAGE_SIZE: String(PAGE_SIZE),
+    HTTP_MAX_RETRIES: '2',
+    ...extra,
+  });
+
+  async function runJob(name: string, extra: Record<string, string> = {}, args?: Record<string, unknown>) {
+    const app = await createApp({ config: testConfig(settings(extra)), log, db: t.db, migrate: false });
+    try {
+      return await (await app.executor.trigger(name, { retries: 0, args })).done;
+    } finally {
+      await app.close();
+    }
+  }
+  const since = (mark: number) => dune.requests.slice(mark).map((r) => `${r.method} ${r.path}`);
+  const loaded = (result: JobResult) => result.runs.reduce((n, r) => n + r.rowsLoaded, 0);
+
+  beforeAll(async () => {
+    dune = await startDuneEmulator({ pendingMs: 200, executingMs: 500, cowTradesPerDay: TRADES_PER_DAY });
+    t = await openTestDb(engine);
+  });
+  afterAll(async () => {
+    await t.close();
+    await dune.close();
+  });
+
+  it('behavior: dune-update executes, polls, pages ≥ 3 result pages and the rows land typed', async () => {
+    const mark = dune.requests.length;
+    const result = await runJob('dune-update');
+    expect(result).toMatchObject({ status: 'succeeded' });
+    expect(result.runs[0]).toMatchObject({ rowsExtracted: TRADES_PER_DAY, rowsLoaded: TRADES_PER_DAY });
+    const calls = since(mark);
+    expect(calls.filter((c) => c.endsWith('/execute'))).toHaveLength(1);
+    expect(calls.filter((c) => c.endsWith('/status')).length).toBeGreaterThanOrEqual(2);
+    expect(calls.filter((c) => c.endsWith('/results')).length).toBe(Math.ceil(TRADES_PER_DAY / PAGE_SIZE));
+    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(TRADES_PER_DAY);
+
+    const yesterday = dayBefore(new Date());
+    const [row] = await t.db.query<Record<string, unknown>>(
+      `SELECT block_date::text AS day, block_time, atoms_bought::text AS atoms, units_bought::text AS units,
+              buy_token_address, evt_index FROM staging.dune_cow_trades ORDER BY block_time LIMIT 1`,
+    );
+    expect(row?.day).toBe(yesterday);
+    expect(row?.block_time).toBeInstanceOf(Date);
+    expect(row?.buy_token_address).toBe('0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2');
+    // uint256 amounts stay exact: 18-decimal atoms are the units times 10^18, to the last digit.
+    expect(BigInt(String(row?.atoms))).toBe(BigInt(Math.round(Number(row?.units) * 1e6)) * 10n ** 12n);
+    expect((await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM))?.through).toBe(yesterday);
+  });
+
+  it('behavior: a rerun adds 0 rows', async () => {
+    const result = await runJob('dune-update');
+    expect(result.status).toBe('succeeded');
+    expect(result.runs[0]).toMatchObject({ rowsExtracted: TRADES_PER_DAY, rowsLoaded: 0 });
+    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(TRADES_PER_DAY);
+  });
+
+  it('behavior: dune-init is skipped when the watermark already covers yesterday, and calls nothing', async () => {
+    const mark = dune.requests.length;
+    const result = await runJob('dune-init');
+    expect(result).toEqual({ job: 'dune-init', status: 'succeeded', runs: [] });
+    expect(since(mark)).toEqual([]);
+  });
+
+  it('behavior: dune-init is skipped as not configured, not failed, without a key or a query id', async () => {
+    const mark = dune.requests.length;
+    expect(await runJob('dune-init', { DUNE_API_KEY: '' })).toEqual({
+      job: 'dune-init',
+      status: 'succeeded',
+      runs: [],
+    });
+    await t.db.exec('DELETE FROM etl.dune_queries');
+    const noId = await runJob('dune-init', { DUNE_INIT_QUERY_ID: '' });
+    expect(noId).toEqual({ job: 'dune-init', status: 'succeeded', runs: [] });
+    expect(since(mark)).toEqual([]);
+  });
+
+  it('behavior: latest-results mode reads the latest result and makes no execute call', async () => {
+    const mark = dune.requests.length;
+    const result = await runJob('dune-update', { DUNE_RESULTS_MODE: 'latest' });
+    expect(result.status).toBe('succeeded');
+    expect(result.runs[0]).toMatchObject({ rowsExtracted: TRADES_PER_DAY, rowsLoaded: 0 });
+    const calls = since(mark);
+    expect(calls.some((c) => c.includes('/execute'))).toBe(false);
+    expect(calls.filter((c) => c === `GET /query/${dune.queries.cowUpdate}/results`)).toHaveLength(3);
+  });
+
+  it("error: a FAILED execution fails the run with Dune's error text and writes nothing", async () => {
+    await t.db.exec('TRUNCATE staging.dune_cow_trades');
+    dune.script({
+      queryId: dune.queries.cowUpdate,
+      state: 'QUERY_STATE_FAILED',
+      error: { type: 'FAILED_TYPE_EXECUTION_FAILED', message: FAILED_TEXT, metadata: { line: 24, column: 13 } },
+    });
+    const result = await runJob('dune-update');
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain(FAILED_TEXT);
+    expect(result.error).toContain('ETL_UPSTREAM_QUERY_FAILED');
+    const [run] = await t.db.query<{ status: string; error: string }>(
+      'SELECT status, error FROM etl.runs ORDER BY id DESC LIMIT 1',
+    );
+    expect(run?.status).toBe('failed');
+    expect(run?.error).toContain(FAILED_TEXT);
+    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(0);
+  });
+
+  it('behavior: a run that stops between pages resumes its execution instead of running the query again', async () => {
+    await t.db.exec('TRUNCATE staging.dune_cow_trades');
+    // The second page fails on every attempt (HTTP_MAX_RETRIES=2): the first one is committed with its watermark.
+    dune.inject({ pathPrefix: '/execution/', query: { offset: String(PAGE_SIZE) }, status: 500, times: 3 });
+    const broken = await runJob('dune-update');
+    expect(broken.status).toBe('failed');
+    expect(broken.error).toContain('HTTP 500');
+    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(PAGE_SIZE);
+    const cursor = await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM);
+    expect(cursor?.pending).toMatchObject({ queryId: dune.queries.cowUpdate, offset: PAGE_SIZE });
+
+    const mark = dune.requests.length;
+    const resumed = await runJob('dune-update');
+    expect(resumed.status).toBe('succeeded');
+    expect(resumed.runs[0]).toMatchObject({ rowsExtracted: TRADES_PER_DAY - PAGE_SIZE });
+    expect(since(mark).some((c) => c.endsWith('/execute'))).toBe(false);
+    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(TRADES_PER_DAY);
+    expect(await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM)).toEqual({ through: dayBefore(new Date()) });
+  });
+
+  it('behavior: an arbitrary query creates its table from the result metadata, then widens it', async () => {
+    const queryId = dune.defineQuery({
+      name: 'wallets',
+      result: {
+        columns: [
+          ['Wallet', 'varbinary'],
+          ['txs', 'integer'],
+          ['first_seen', 'date'],
+          ['labels', 'array(varchar)'],
+        ],
+        rows: [
+          { Wallet: '0xAB', txs: 3, first_seen: '2026-01-02', labels: ['dex'] },
+          { Wallet: '0xcd', txs: 7, first_seen: '2026-02-03', labels: [] },
+          { Wallet: '0xAB', txs: 3, first_seen: '2026-01-02', labels: ['dex'] },
+        ],
+      },
+    });
+    const args = { queryId, table: 'dune_wallets' };
+    const types = async () =>
+      Object.fromEntries(
+        (
+          await t.db.query<{ column_name: string; data_type: string }>(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'staging' AND table_name = 'dune_wallets'",
+          )
+        ).map((c) => [c.column_name, c.data_type]),
+      );
+
+    const first = await runJob('dune-query', {}, args);
+    expect(first.status).toBe('succeeded');
+    expect(loaded(first)).toBe(2); // the repeated row has the same content key
+    expect(await types()).toEqual({
+      row_key: 'uuid',
+      wallet: 'text',
+      txs: 'integer',
+      first_seen: 'date',
+      labels: 'jsonb',
+      loaded_at: 'timestamp with time zone',
+    });
+    expect(loaded(await runJob('dune-query', {}, args))).toBe(0);
+
+    dune.setResult(queryId, {
+      columns: [
+        ['Wallet', 'varbinary'],
+        ['txs', 'uint256'],
+        ['first_seen', 'timestamp(3) with time zone'],
+        ['labels', 'array(varchar)'],
+        ['balance_usd', 'double'],
+        ['is_contract', 'boolean'],
+      ],
+      rows: [
+        {
+          Wallet: '0xef',
+          txs: '115792089237316195423570985008687907853269984665640564039457584007913129639935',
+          first_seen: '2026-03-04 05:06:07.890 UTC',
+          labels: ['nft', 'dex'],
+          balance_usd: 1234.5,
+          is_contract: true,
+        },
+      ],
+    });
+    const widened = await runJob('dune-query', {}, args);
+    expect(widened.status).toBe('succeeded');
+    expect(loaded(widened)).toBe(1);
+    expect(await types()).toMatchObject({
+      txs: 'numeric',
+      first_seen: 'timestamp with time zone',
+      balance_usd: 'double precision',
+      is_contract: 'boolean',
+    });
+    const rows = await t.db.query<{ wallet: string; txs: string; balance_usd: number | null; first: Date }>(
+      'SELECT wallet, txs::text AS txs, balance_usd, first_seen AS first FROM staging.dune_wallets ORDER BY wallet',
+    );
+    expect(rows.map((r) => [r.wallet, r.txs, r.balance_usd])).toEqual([
+      ['0xAB', '3', null],
+      ['0xcd', '7', null],
+      ['0xef', '115792089237316195423570985008687907853269984665640564039457584007913129639935', 1234.5],
+    ]);
+    expect(rows[2]?.first.toISOString()).toBe('2026-03-04T05:06:07.890Z');
+  });
+
+  it('behavior: cow_trades_priced and cow_daily match a hand-computed case to the basis point', async () => {
+    await t.db.exec(`
+      INSERT INTO staging.coingecko_prices (coin_id, vs_currency, ts, price) VALUES
+        ('ethereum', 'usd', '2026-01-10T11:00:00Z', 3000),
+        ('ethereum', 'usd', '2026-01-10T11:50:00Z', 3100),
+        ('ethereum', 'usd', '2026-01-10T12:05:00Z', 5000),
+        ('bitcoin', 'usd', '2026-01-10T11:55:00Z', 90000);
+      INSERT INTO staging.dune_cow_trades (tx_hash, order_uid, evt_index, block_date, block_time, block_number,
+        sell_token_address, buy_token_address, units_sold, atoms_sold, units_bought, atoms_bought) VALUES
+        ('0x01', '0xa1', 1, '2026-01-10', '2026-01-10T12:00:00Z', 1,
+         '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48', '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2',
+         6169, 6169000000, 2, 2000000000000000000),
+        ('0x02', '0xa2', 1, '2026-01-10', '2026-01-10T12:01:00Z', 1,
+         '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2', '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48',
+         1, 1000000000000000000, 3115.5, 3115500000);
+    `);
+    // Buy: 6169 USDC for 2 WETH = 3084.5 per WETH against 3100 (11:50, the last price at or before 12:00; the
+    // 12:05 price comes after and the bitcoin one is another coin): (3084.5 − 3100) / 3100 = −50 bps, which is
+    // +50 bps of improvement for a buyer; USD value 2 × 3100 = 6200.
+    // Sell: 3115.5 USDC for 1 WETH against 3100 = +50 bps, +50 bps of improvement for a seller; USD value 3100.
+    const priced = await t.db.query<Record<string, string | number>>(
+      `SELECT side, execution_price::float8 AS exec, market_price::float8 AS market, deviation_bps::float8 AS dev,
+              improvement_bps::float8 AS imp, usd_value::float8 AS usd
+       FROM warehouse.cow_trades_priced WHERE block_date = '2026-01-10' ORDER BY block_time`,
+    );
+    expect(priced).toHaveLength(2);
+    const [buy, sell] = priced;
+    expect(buy).toMatchObject({ side: 'buy', exec: 3084.5, market: 3100, usd: 6200 });
+    expect(Number(buy?.dev)).toBeCloseTo(-50, 4);
+    expect(Number(buy?.imp)).toBeCloseTo(50, 4);
+    expect(sell).toMatchObject({ side: 'sell', exec: 3115.5, market: 3100, usd: 3100 });
+    expect(Number(sell?.dev)).toBeCloseTo(50, 4);
+    expect(Number(sell?.imp)).toBeCloseTo(50, 4);
+
+    // The day: VWAP (6169 + 3115.5) / 3 WETH; the market's average of its three ethereum prices is 3700;
+    // deviations −50 and +50 → median 0, p90 −50 + 0.9 × 100 = 40, p90 of |deviation| 50.
+    const [day] = await t.db.query<Record<string, number>>(
+      `SELECT trades::int AS trades, weth_volume::float8 AS weth, usdc_volume::float8 AS usdc, usd_volume::float8 AS usd,
+              vwap::float8 AS vwap, market_avg_price::float8 AS market, median_deviation_bps AS median,
+              p90_deviation_bps AS p90, p90_abs_deviation_bps AS p90abs
+       FROM warehouse.cow_daily WHERE day = '2026-01-10'`,
+    );
+    expect(day).toMatchObject({ trades: 2, weth: 3, usdc: 9284.5, usd: 9300, market: 3700 });
+    expect(day?.vwap).toBeCloseTo(9284.5 / 3, 6);
+    expect(day?.median).toBeCloseTo(0, 4);
+    expect(day?.p90).toBeCloseTo(40, 4);
+    expect(day?.p90abs).toBeCloseTo(50, 4);
+  });
+
+  it('behavior: dune push creates the repo queries, records them, and leaves unchanged ones alone', async () => {
+    await t.db.exec('DELETE FROM etl.dune_queries');
+    const config = testConfig(settings({ DUNE_INIT_QUERY_ID: '', DUNE_UPDATE_QUERY_ID: '' }));
+    const client = createDuneClient({ config, log });
+    const registry = queryRegistry(t.db);
+    const first = await pushQueries(client, registry, config);
+    expect(first.map((o) => [o.key, o.action, o.setting])).toEqual([
+      ['cow_trades_init', 'created', 'DUNE_INIT_QUERY_ID'],
+      ['cow_trades_update', 'created', 'DUNE_UPDATE_QUERY_ID'],
+    ]);
+    const created = dune.requests.filter((r) => r.method === 'POST' && r.path === '/query').slice(-2);
+    expect(created[0]?.body).toMatchObject({
+      query_sql: expect.stringContaining('cow_protocol_ethereum.trades'),
+      parameters: [
+        { key: 'target_buy_token', type: 'text', value: '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2' },
+        { key: 'target_sell_token', type: 'text', value: '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48' },
+      ],
+    });
+    expect((await registry.list()).map((r) => [r.name, r.query_id])).toEqual(first.map((o) => [o.key, o.queryId]));
+    const second = await pushQueries(client, registry, config);
+    expect(second.map((o) => o.action)).toEqual(['unchanged', 'unchanged']);
+
+    // A job with no id setting uses the pushed one.
+    const mark = dune.requests.length;
+    await t.db.exec("DELETE FROM etl.watermarks WHERE stream = 'dune.cow_trades'");
+    const init = await runJob('dune-init', { DUNE_INIT_QUERY_ID: '', DUNE_PAGE_SIZE: '500' });
+    expect(init.status).toBe('succeeded');
+    expect(since(mark)).toContain(`POST /query/${first[0]?.queryId}/execute`);
+  });
+
+  it('error: a plan without query management says to paste the SQL in Dune and set the id', async () => {
+    const free = await startDuneEmulator({ plan: 'free' });
+    try {
+      const config = testConfig(settings({ DUNE_API_URL: free.url, DUNE_INIT_QUERY_ID: '', DUNE_UPDATE_QUERY_ID: '' }));
+      await t.db.exec('DELETE FROM etl.dune_queries');
+      const push = pushQueries(createDuneClient({ config, log }), queryRegistry(t.db), config);
+      await expect(push).rejects.toMatchObject({ code: 'ETL_UPSTREAM_PLAN' });
+      await expect(push).rejects.toThrow(
+        /HTTP 403.*paste src\/sources\/dune\/queries\/cow_trades_init\.sql .*set DUNE_INIT_QUERY_ID/,
+      );
+      expect(await count(t.db, 'etl.dune_queries')).toBe(0);
+    } finally {
+      await free.close();
+    }
+  });
+});

@@ -1,0 +1,443 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../src/db/types.ts';
+import { silentLogger } from '../src/internal/logger.ts';
+import type { JobResult } from '../src/jobs/defineJob.ts';
+import { createRunner, type StreamProgress } from '../src/pipeline/runner.ts';
+import { runEvmBlocks } from '../src/sources/evm/jobs.ts';
+import { type Anvil, startAnvil } from '../test/helpers/anvil.ts';
+import { testConfig } from '../test/helpers/config.ts';
+import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../test/helpers/databases.ts';
+import { TRANSFER_TOPIC } from '../test/helpers/erc20.ts';
+import { type ChainDriver, createChainDriver } from '../test/helpers/evmChain.ts';
+import { type RpcProxy, startRpcProxy } from '../test/helpers/rpcProxy.ts';
+
+type Json = Record<string, unknown>;
+type Kind = 'hex' | 'qty' | 'time' | 'json';
+
+/** Every field the node sends, mapped to its staging column — or named here as deliberately not stored. */
+const FIELDS: Record<
+  'blocks' | 'transactions' | 'receipts' | 'logs',
+  { map: [string, string, Kind][]; skip: string[] }
+> = {
+  blocks: {
+    map: [
+      ['number', 'number', 'qty'],
+      ['hash', 'hash', 'hex'],
+      ['parentHash', 'parent_hash', 'hex'],
+      ['timestamp', 'block_time', 'time'],
+      ['miner', 'miner', 'hex'],
+      ['gasLimit', 'gas_limit', 'qty'],
+      ['gasUsed', 'gas_used', 'qty'],
+      ['baseFeePerGas', 'base_fee_per_gas', 'qty'],
+      ['difficulty', 'difficulty', 'qty'],
+      ['totalDifficulty', 'total_difficulty', 'qty'],
+      ['size', 'size', 'qty'],
+      ['extraData', 'extra_data', 'hex'],
+      ['nonce', 'nonce', 'hex'],
+      ['mixHash', 'mix_hash', 'hex'],
+      ['sha3Uncles', 'sha3_uncles', 'hex'],
+      ['stateRoot', 'state_root', 'hex'],
+      ['transactionsRoot', 'transactions_root', 'hex'],
+      ['receiptsRoot', 'receipts_root', 'hex'],
+      ['logsBloom', 'logs_bloom', 'hex'],
+      ['withdrawalsRoot', 'withdrawals_root', 'hex'],
+      ['withdrawals', 'withdrawals', 'json'],
+      ['blobGasUsed', 'blob_gas_used', 'qty'],
+      ['excessBlobGas', 'excess_blob_gas', 'qty'],
+      ['parentBeaconBlockRoot', 'parent_beacon_block_root', 'hex'],
+      ['requestsHash', 'requests_hash', 'hex'],
+      ['uncles', 'uncles', 'json'],
+    ],
+    skip: ['transactions'],
+  },
+  transactions: {
+    map: [
+      ['hash', 'hash', 'hex'],
+      ['blockHash', 'block_hash', 'hex'],
+      ['blockNumber', 'block_number', 'qty'],
+      ['transactionIndex', 'transaction_index', 'qty'],
+      ['from', 'from_address', 'hex'],
+      ['to', 'to_address', 'hex'],
+      ['value', 'value', 'qty'],
+      ['gas', 'gas', 'qty'],
+      ['gasPrice', 'gas_price', 'qty'],
+      ['maxFeePerGas', 'max_fee_per_gas', 'qty'],
+      ['maxPriorityFeePerGas', 'max_priority_fee_per_gas', 'qty'],
+      ['maxFeePerBlobGas', 'max_fee_per_blob_gas', 'qty'],
+      ['nonce', 'nonce', 'qty'],
+      ['input', 'input', 'hex'],
+      ['type', 'type', 'qty'],
+      ['chainId', 'tx_chain_id', 'qty'],
+      ['v', 'v', 'qty'],
+      ['r', 'r', 'hex'],
+      ['s', 's', 'hex'],
+      ['yParity', 'y_parity', 'qty'],
+      ['accessList', 'access_list', 'json'],
+      ['blobVersionedHashes', 'blob_versioned_hashes', 'json'],
+      ['authorizationList', 'authorization_list', 'json'],
+    ],
+    skip: ['blockTimestamp'],
+  },
+  receipts: {
+    map: [
+      ['transactionHash', 'transaction_hash', 'hex'],
+      ['transactionIndex', 'transaction_index', 'qty'],
+      ['blockHash', 'block_hash', 'hex'],
+      ['blockNumber', 'block_number', 'qty'],
+      ['from', 'from_address', 'hex'],
+      ['to', 'to_address', 'hex'],
+      ['contractAddress', 'contract_address', 'hex'],
+      ['cumulativeGasUsed', 'cumulative_gas_used', 'qty'],
+      ['gasUsed', 'gas_used', 'qty'],
+      ['effectiveGasPrice', 'effective_gas_price', 'qty'],
+      ['status', 'status', 'qty'],
+      ['root', 'root', 'hex'],
+      ['type', 'type', 'qty'],
+      ['blobGasUsed', 'blob_gas_used', 'qty'],
+      ['blobGasPrice', 'blob_gas_price', 'qty'],
+    ],
+    skip: ['logs', 'logsBloom', 'blockTimestamp'],
+  },
+  logs: {
+    map: [
+      ['address', 'address', 'hex'],
+      ['data', 'data', 'hex'],
+      ['logIndex', 'log_index', 'qty'],
+      ['transactionIndex', 'transaction_index', 'qty'],
+      ['transactionHash', 'transaction_hash', 'hex'],
+      ['blockHash', 'block_hash', 'hex'],
+      ['blockNumber', 'block_number', 'qty'],
+    ],
+    skip: ['topics', 'removed', 'blockTimestamp'],
+  },
+};
+
+/** Asserts a staging row holds exactly what the node sent, field by field. */
+function expectSameFields(table: keyof typeof FIELDS, node: Json, row: Json): void {
+  const { map, skip } = FIELDS[table];
+  const known = new Set([...map.map(([field]) => field), ...skip]);
+  expect(Object.keys(node).filter((field) => !known.has(field))).toEqual([]);
+  for (const [field, column, kind] of map) {
+    const want = node[field];
+    const got = row[column];
+    const where = `${table}.${column} ← ${field}`;
+    if (want === undefined || want === null) expect(got, where).toBeNull();
+    else if (kind === 'hex') expect(got, where).toBe(String(want).toLowerCase());
+    else if (kind === 'qty') expect(String(got), where).toBe(BigInt(want as string).toString());
+    else if (kind === 'time') expect((got as Date).getTime(), where).toBe(Number(want) * 1000);
+    else expect(got, where).toEqual(want);
+  }
+}
+
+describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
+  let anvil: Anvil;
+  let driver: ChainDriver;
+  let t: TestDb;
+  let db: Db;
+  let proxy: RpcProxy;
+  let revertedTx: string;
+  let emptyBlock: number;
+  const log = silentLogger();
+
+  beforeAll(async () => {
+    [anvil, t] = await Promise.all([startAnvil(), openTestDb(engine)]);
+    db = t.db;
+    proxy = await startRpcProxy(anvil.url);
+    driver = await createChainDriver(anvil);
+    await driver.deployErc20();
+    await driver.fill(20, 6);
+    await driver.mine([]);
+    emptyBlock = await driver.head();
+    // More tokens than the sender holds: the transfer reverts (status 0, no log).
+    [revertedTx] = (await driver.mine([
+      driver.tokenTransfer(driver.accounts[2] as `0x${string}`, driver.accounts[3] as `0x${string}`, 10n ** 40n),
+    ])) as [string];
+    await driver.fill(4, 6);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await anvil?.close();
+    await t?.close();
+  });
+
+  function run(
+    args: Json = {},
+    settings: Record<string, string> = {},
+    signal?: AbortSignal,
+    onProgress?: (p: StreamProgress) => void,
+  ): Promise<JobResult> {
+    const config = testConfig({
+      EVM_RPC_URLS: anvil.url,
+      EVM_START_BLOCK: '0',
+      EVM_BATCH_SIZE: '4',
+      EVM_CONCURRENCY: '3',
+      HTTP_MAX_RETRIES: '6',
+      ...settings,
+    });
+    return runEvmBlocks(
+      {
+        config,
+        db,
+        log,
+        runner: createRunner({ db, log }),
+        signal: signal ?? new AbortController().signal,
+        trigger: 'manual',
+        args,
+        onProgress,
+      },
+      { retry: { baseMs: 1, rateLimitPatienceMs: 10_000 } },
+    );
+  }
+
+  /** The node's whole chain: blocks with transactions, receipts by block. */
+  async function nodeChain() {
+    const head = await driver.head();
+    const heights = Array.from({ length: head + 1 }, (_, i) => `0x${i.toString(16)}`);
+    const blocks = await anvil.batch<Json & { hash: string; transactions: Json[] }>(
+      heights.map((h) => ({ method: 'eth_getBlockByNumber', params: [h, true] })),
+    );
+    const receipts = await anvil.batch<(Json & { logs: Json[] })[]>(
+      heights.map((h) => ({ method: 'eth_getBlockReceipts', params: [h] })),
+    );
+    return { head, blocks, receipts, logs: receipts.flat().flatMap((r) => r.logs) };
+  }
+
+  /** Staging holds exactly the node's canonical chain: same blocks, transactions, receipts and logs, no others. */
+  async function expectCanonical(): Promise<void> {
+    const chain = await nodeChain();
+    const stored = await db.query<{ number: number; hash: string }>(
+      'SELECT number, hash FROM staging.evm_blocks ORDER BY number',
+    );
+    expect(stored.map((b) => [Number(b.number), b.hash])).toEqual(chain.blocks.map((b, i) => [i, b.hash]));
+    const txs = await db.query<{ hash: string }>('SELECT hash FROM staging.evm_transactions ORDER BY hash');
+    const nodeTxs = chain.blocks.flatMap((b) => b.transactions.map((tx) => tx.hash as string)).sort();
+    expect(txs.map((r) => r.hash)).toEqual(nodeTxs);
+    const receipts = await db.query<{ h: string }>('SELECT transaction_hash AS h FROM staging.evm_receipts ORDER BY 1');
+    expect(receipts.map((r) => r.h)).toEqual(nodeTxs);
+    expect(await count(db, 'staging.evm_logs')).toBe(chain.logs.length);
+    const hashes = chain.blocks.map((b) => `'${b.hash}'`).join(',');
+    for (const table of ['evm_transactions', 'evm_receipts', 'evm_logs']) {
+      expect(await count(db, `staging.${table}`, `WHERE block_hash NOT IN (${hashes})`), table).toBe(0);
+    }
+  }
+
+  it('behavior: a backfill loads what the node holds, field for field, for a sample of blocks', async () => {
+    const head = await driver.head();
+    const result = await run({ from: '0', to: String(head) });
+    expect(result.status, result.error).toBe('succeeded');
+    await expectCanonical();
+    const chain = await nodeChain();
+    const reverted = chain.receipts.flat().find((r) => r.transactionHash === revertedTx);
+    expect(reverted?.status).toBe('0x0');
+    const sample = [1, 2, 5, emptyBlock, Number(reverted?.blockNumber), head];
+    for (const height of sample) {
+      const block = chain.blocks[height] as Json & { hash: string; transactions: Json[] };
+      const [row] = await db.query('SELECT * FROM staging.evm_blocks WHERE hash = $1', [block.hash]);
+      expectSameFields('blocks', block, row as Json);
+      expect(Number((row as Json).transaction_count)).toBe(block.transactions.length);
+      for (const tx of block.transactions) {
+        const [txRow] = await db.query('SELECT * FROM staging.evm_transactions WHERE hash = $1', [tx.hash]);
+        expectSameFields('transactions', tx, txRow as Json);
+        expect((txRow as { block_time: Date }).block_time.getTime()).toBe(Number(block.timestamp) * 1000);
+      }
+      for (const receipt of chain.receipts[height] ?? []) {
+        const [rRow] = await db.query('SELECT * FROM staging.evm_receipts WHERE transaction_hash = $1', [
+          receipt.transactionHash,
+        ]);
+        expectSameFields('receipts', receipt, rRow as Json);
+        expect(Number((rRow as Json).log_count)).toBe(receipt.logs.length);
+        for (const entry of receipt.logs) {
+          const [lRow] = await db.query(
+            'SELECT * FROM staging.evm_logs WHERE transaction_hash = $1 AND log_index = $2',
+            [entry.transactionHash, Number(entry.logIndex)],
+          );
+          expectSameFields('logs', entry, lRow as Json);
+          const topics = [0, 1, 2, 3].map((i) => (lRow as Json)[`topic${i}`]).filter((v) => v !== null);
+          expect(topics).toEqual(entry.topics);
+        }
+      }
+    }
+    const sampled = sample.map((h) => chain.blocks[h] as { transactions: Json[] });
+    expect(sampled.some((b) => b.transactions.some((tx) => tx.to === null))).toBe(true);
+    expect(new Set(sampled.flatMap((b) => b.transactions.map((tx) => tx.type))).size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('behavior: a rerun of the same range adds 0 rows', async () => {
+    const before = await count(db, 'staging.evm_transactions');
+    const result = await run({ from: '0', to: String(await driver.head()) });
+    expect(result.status, result.error).toBe('succeeded');
+    expect(result.runs[0]?.rowsExtracted).toBeGreaterThan(0);
+    expect(result.runs[0]?.rowsLoaded).toBe(0);
+    expect(await count(db, 'staging.evm_transactions')).toBe(before);
+  });
+
+  it('behavior: erc20_transfers decodes every Transfer log; chain_daily adds up blocks, gas and senders', async () => {
+    const chain = await nodeChain();
+    const transfers = chain.logs.filter((l) => (l.topics as string[])[0] === TRANSFER_TOPIC);
+    const decoded = await db.query<{ h: string; i: number; from_address: string; to_address: string; amount: string }>(
+      'SELECT transaction_hash AS h, log_index AS i, from_address, to_address, amount::text AS amount FROM warehouse.erc20_transfers',
+    );
+    expect(decoded).toHaveLength(transfers.length);
+    for (const l of transfers) {
+      const row = decoded.find((d) => d.h === l.transactionHash && Number(d.i) === Number(l.logIndex));
+      const topics = l.topics as string[];
+      expect(row).toEqual({
+        h: l.transactionHash,
+        i: row?.i,
+        from_address: `0x${topics[1]?.slice(26)}`,
+        to_address: `0x${topics[2]?.slice(26)}`,
+        amount: BigInt(l.data as string).toString(),
+      });
+    }
+    const byDay = new Map<string, { blocks: number; txs: number; gas: bigint; senders: Set<string> }>();
+    for (const b of chain.blocks) {
+      const day = new Date(Number(b.timestamp) * 1000).toISOString().slice(0, 10);
+      const d = byDay.get(day) ?? { blocks: 0, txs: 0, gas: 0n, senders: new Set<string>() };
+      d.blocks++;
+      d.txs += b.transactions.length;
+      d.gas += BigInt(b.gasUsed as string);
+      for (const tx of b.transactions) d.senders.add(tx.from as string);
+      byDay.set(day, d);
+    }
+    const daily = await db.query<Json>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, blocks, transactions, gas_used::text AS gas, distinct_senders
+       FROM warehouse.chain_daily ORDER BY day`,
+    );
+    expect(
+      daily.map((d) => [d.day, Number(d.blocks), Number(d.transactions), d.gas, Number(d.distinct_senders)]),
+    ).toEqual([...byDay].map(([day, d]) => [day, d.blocks, d.txs, d.gas.toString(), d.senders.size]));
+  });
+
+  it('behavior: a reorg deeper than a batch leaves exactly the canonical chain', async () => {
+    const head = await driver.head();
+    const orphaned = (await nodeChain()).blocks.slice(head - 6).flatMap((b) => b.transactions.map((tx) => tx.hash));
+    const [a, b, c] = driver.accounts as [string, string, string];
+    await anvil.rpc('anvil_reorg', [
+      7,
+      [
+        [{ from: a, to: b, value: '0x1234', gas: '0x5208' }, 0],
+        [driver.tokenTransfer(b as `0x${string}`, c as `0x${string}`, 77n), 3],
+      ],
+    ]);
+    await driver.resync();
+    await driver.fill(2, 3);
+    const result = await run();
+    expect(result.status, result.error).toBe('succeeded');
+    await expectCanonical();
+    const left = await db.query('SELECT hash FROM staging.evm_transactions WHERE hash = ANY($1::text[])', [orphaned]);
+    expect(left).toEqual([]);
+    const [cursor] = await db.query<{ cursor: { next: number } }>(
+      "SELECT cursor FROM etl.watermarks WHERE stream = 'evm.31337.blocks'",
+    );
+    expect(cursor?.cursor.next).toBe((await driver.head()) + 1);
+  });
+
+  it('behavior: a node answering HTTP 429, -32005 and dropped connections for a while is waited out', async () => {
+    await db.exec('DELETE FROM staging.evm_blocks; DELETE FROM staging.evm_transactions;');
+    await db.exec(
+      "DELETE FROM staging.evm_receipts; DELETE FROM staging.evm_logs; DELETE FROM etl.watermarks WHERE stream LIKE 'evm.%'",
+    );
+    proxy.setFault((_calls, request) => {
+      if (request < 4) {
+        return {
+          status: 429,
+          body: {
+            jsonrpc: '2.0',
+            id: 1,
+            error: {
+              code: -32005,
+              message: 'daily request count exceeded, request rate limited',
+              data: { rate: { allowed_rps: 1, backoff_seconds: 0, current_rps: 2.2 } },
+            },
+          },
+        };
+      }
+      if (request < 8) return { rpcError: { code: -32005, message: 'project ID request rate exceeded' } };
+      if (request < 10) return { drop: true };
+      return undefined;
+    });
+    const result = await run({}, { EVM_RPC_URLS: proxy.url });
+    proxy.setFault(undefined);
+    expect(result.status, result.error).toBe('succeeded');
+    expect(proxy.stats.faults).toBe(10);
+    await expectCanonical();
+  });
+
+  it('behavior: a node refusing a response size gets smaller ranges', async () => {
+    await db.exec('DELETE FROM staging.evm_logs; DELETE FROM staging.evm_receipts');
+    const before = proxy.stats.callsPerRequest.length;
+    proxy.setFault((calls) =>
+      calls.length > 2 ? { rpcError: { code: -32003, message: 'response too large' } } : undefined,
+    );
+    const result = await run({ from: '0', to: String(await driver.head()) }, { EVM_RPC_URLS: proxy.url });
+    proxy.setFault(undefined);
+    expect(result.status, result.error).toBe('succeeded');
+    const sizes = proxy.stats.callsPerRequest.slice(before);
+    expect(Math.max(...sizes)).toBe(4);
+    expect(sizes.filter((n) => n > 2).length).toBeLessThan(sizes.length / 2);
+    await expectCanonical();
+  });
+
+  it('behavior: without eth_getBlockReceipts the receipts come per transaction', async () => {
+    await db.exec('DELETE FROM staging.evm_logs; DELETE FROM staging.evm_receipts');
+    proxy.setFault((calls) =>
+      calls.some((c) => c.method === 'eth_getBlockReceipts')
+        ? { rpcError: { code: -32601, message: 'the method eth_getBlockReceipts does not exist/is not available' } }
+        : undefined,
+    );
+    const byTx = proxy.stats.methods.get('eth_getTransactionReceipt') ?? 0;
+    const result = await run({ from: '0', to: String(await driver.head()) }, { EVM_RPC_URLS: proxy.url });
+    proxy.setFault(undefined);
+    expect(result.status, result.error).toBe('succeeded');
+    expect((proxy.stats.methods.get('eth_getTransactionReceipt') ?? 0) - byTx).toBe(
+      await count(db, 'staging.evm_transactions'),
+    );
+    await expectCanonical();
+    const chain = await nodeChain();
+    for (const receipt of chain.receipts[2] ?? []) {
+      const [row] = await db.query('SELECT * FROM staging.evm_receipts WHERE transaction_hash = $1', [
+        receipt.transactionHash,
+      ]);
+      expectSameFields('receipts', receipt, row as Json);
+    }
+  });
+
+  it('behavior: --follow loads new blocks as they come and ends cleanly when stopped', async () => {
+    const stop = new AbortController();
+    const following = run({ follow: true }, { EVM_POLL_INTERVAL_MS: '100' }, stop.signal);
+    await driver.fill(3, 2);
+    const target = await driver.head();
+    const deadline = Date.now() + 20_000;
+    while ((await count(db, 'staging.evm_blocks', `WHERE number = ${target}`)) === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    stop.abort();
+    const result = await following;
+    expect(result.status, result.error).toBe('succeeded');
+    await expectCanonical();
+  });
+
+  it('args: --from and --to as dates cover the blocks of those UTC days, shown as progress', async () => {
+    const chain = await nodeChain();
+    const dayOf = (b: Json) => new Date(Number(b.timestamp) * 1000).toISOString().slice(0, 10);
+    const day = dayOf(chain.blocks[chain.head] as Json);
+    const heights = chain.blocks.flatMap((b, i) => (dayOf(b) === day ? [i] : []));
+    const progress: StreamProgress[] = [];
+    const result = await run({ from: day, to: day }, {}, undefined, (p) => progress.push(p));
+    expect(result.status, result.error).toBe('succeeded');
+    expect(progress.at(-1)).toMatchObject({ stream: 'evm.31337.blocks', done: heights.length, total: heights.length });
+    const [first] = await db.query<{ first_block: number }>(
+      `SELECT first_block FROM warehouse.chain_daily WHERE day = '${day}'`,
+    );
+    expect(Number(first?.first_block)).toBe(heights[0]);
+  });
+
+  it('args: --to beyond the confirmed head is refused, nothing written', async () => {
+    const before = await count(db, 'staging.evm_blocks');
+    const head = await driver.head();
+    const result = await run({ from: '0', to: String(head + 50) });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/ETL_INPUT_INVALID: .*--to \d+ is beyond block \d+.*add --follow/);
+    expect(await count(db, 'staging.evm_blocks')).toBe(before);
+  });
+});

@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/internal/logger.ts';
+import { createRunLog } from '../src/pipeline/runLog.ts';
+import { createRunner, type Runner } from '../src/pipeline/runner.ts';
+import { isSandboxData, markSandboxData, recentRuns } from '../src/pipeline/status.ts';
+import { readWatermark } from '../src/pipeline/watermarks.ts';
+import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../src/sandbox/coingecko/server.ts';
+import { createCoinGeckoClient } from '../src/sources/coingecko/client.ts';
+import { coinsStream } from '../src/sources/coingecko/coinsStream.ts';
+import { marketsStream } from '../src/sources/coingecko/marketsStream.ts';
+import { type PricesCursor, pricesStream } from '../src/sources/coingecko/pricesStream.ts';
+import { ROLLUPS, refreshRollups } from '../src/transforms/refreshRollups.ts';
+import { testConfig } from './helpers/config.ts';
+import { count, openTestDb, type TestDb } from './helpers/databases.ts';
+
+const log = silentLogger();
+const COINS = ['bitcoin', 'ethereum', 'usd-coin'];
+/** Fixed clock, 5 days and a bit into a month: the price backfill covers whole days, so the rollup is exact. */
+const NOW = Date.UTC(2026, 2, 6, 3, 30);
+
+describe('MariaDB as the warehouse', () => {
+  let emulator: CoinGeckoEmulator;
+  let t: TestDb;
+  let runner: Runner;
+  let s: { etl: string; staging: string; warehouse: string };
+  const client = () =>
+    createCoinGeckoClient({
+      config: testConfig({ COINGECKO_API_URL: emulator.url, COINGECKO_RATE_PER_MIN: '6000', HTTP_MAX_RETRIES: '1' }),
+      log,
+    });
+
+  beforeAll(async () => {
+    emulator = await startCoinGeckoEmulator({ coinCount: 300, now: () => NOW });
+    t = await openTestDb('mysql');
+    s = t.db.schemas;
+    runner = createRunner({ db: t.db, log });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await emulator?.close();
+  });
+
+  it('behavior: migrations create every table in its own database, and a second migrate applies nothing', async () => {
+    const { migrate } = await import('../src/db/migrate.ts');
+    expect((await migrate(t.db)).applied).toEqual([]);
+    const tables = await t.db.query<{ t: string }>(
+      `SELECT concat(table_schema, '.', table_name) AS t FROM information_schema.tables
+       WHERE table_schema IN ($1, $2, $3) ORDER BY t`,
+      [s.etl, s.staging, s.warehouse],
+    );
+    expect(tables.map((r) => r.t)).toEqual(
+      expect.arrayContaining([
+        `${s.etl}.runs`,
+        `${s.etl}.watermarks`,
+        `${s.etl}.loaded_files`,
+        `${s.staging}.coingecko_prices`,
+        `${s.warehouse}.prices_daily`,
+        `${s.warehouse}.market_overview`,
+      ]),
+    );
+  });
+
+  it('behavior: coins and markets land through the same storage interface, and reruns change nothing', async () => {
+    const coins = await runner.runStream(coinsStream(client()), { job: 'coingecko-coins' });
+    expect(coins).toMatchObject({ status: 'succeeded', rowsExtracted: 300, rowsLoaded: 300, rowsRejected: 0 });
+    expect((await runner.runStream(coinsStream(client()), { job: 'coingecko-coins' })).rowsLoaded).toBe(0);
+    const [usdc] = await t.db.query<{ platforms: unknown }>(
+      `SELECT platforms FROM ${s.staging}.coingecko_coins WHERE id = $1`,
+      ['usd-coin'],
+    );
+    // MariaDB's JSON is LONGTEXT underneath; mysql2 parses it from the column's format tag.
+    expect(usdc?.platforms).toEqual({ ethereum: '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48' });
+
+    const markets = await runner.runStream(marketsStream(client(), { vsCurrency: 'usd', perPage: 250 }), {
+      job: 'coingecko-markets',
+    });
+    expect(markets).toMatchObject({ status: 'succeeded', rowsExtracted: 300, rowsLoaded: 300 });
+    const again = await runner.runStream(marketsStream(client(), { vsCurrency: 'usd', perPage: 250 }), {
+      job: 'coingecko-markets',
+    });
+    expect(again.rowsLoaded).toBe(0);
+    expect(await count(t.db, `${s.staging}.coingecko_markets`)).toBe(300);
+    const top = await t.db.query<{ rank: number; coin_id: string; last_updated: Date }>(
+      `SELECT "rank", coin_id, last_updated FROM ${s.warehouse}.market_overview ORDER BY "rank" LIMIT 2`,
+    );
+    expect(top.map((r) => [Number(r.rank), r.coin_id])).toEqual([
+      [1, 'bitcoin'],
+      [2, 'ethereum'],
+    ]);
+    // DATETIME holds UTC: the instant read back is the one written.
+    expect(top[0]?.last_updated.getTime()).toBe(Math.floor(NOW / 60_000) * 60_000);
+  });
+
+  it('behavior: prices load hourly points from the watermark, and the daily rollup matches them exactly', async () => {
+    const stream = () => pricesStream(client(), { coins: COINS, vsCurrency: 'usd', now: () => new Date(NOW) });
+    const first = await runner.runStream(stream(), { job: 'coingecko-prices' });
+    const monthStart = Date.UTC(2026, 2, 1);
+    const hours = Math.floor((NOW - monthStart) / 3_600_000) + 1;
+    expect(first).toMatchObject({ status: 'succeeded', rowsLoaded: hours * COINS.length, rowsRejected: 0 });
+    const cursor = await readWatermark<PricesCursor>(t.db, s, 'coingecko.prices');
+    const [last] = await t.db.query<{ ts: Date }>(
+      `SELECT max(ts) AS ts FROM ${s.staging}.coingecko_prices WHERE coin_id = 'bitcoin'`,
+    );
+    expect(cursor?.bitcoin).toBeGreaterThanOrEqual(last?.ts.getTime() ?? Number.NaN);
+    expect((await runner.runStream(stream(), { job: 'coingecko-prices' })).rowsLoaded).toBe(0);
+
+    expect(await refreshRollups(t.db, ROLLUPS)).toEqual(['prices_daily', 'prices_hourly']);
+    const points = await t.db.query<{ ts: Date; price: string }>(
+      `SELECT ts, price FROM ${s.staging}.coingecko_prices
+       WHERE coin_id = 'bitcoin' AND ts >= $1 AND ts < $2 ORDER BY ts`,
+      [new Date(Date.UTC(2026, 2, 2)), new Date(Date.UTC(2026, 2, 3))],
+    );
+    expect(points).toHaveLength(24);
+    const prices = points.map((p) => Number(p.price));
+    const [day] = await t.db.query<Record<string, string | number | Date>>(
+      `SELECT day, open, high, low, close, average, points FROM ${s.warehouse}.prices_daily
+       WHERE coin_id = 'bitcoin' AND vs_currency = 'usd' AND day = '2026-03-02'`,
+    );
+    expect(Number(day?.points)).toBe(24);
+    expect(Number(day?.open)).toBeCloseTo(prices[0] as number, 6);
+    expect(Number(day?.close)).toBeCloseTo(prices[23] as number, 6);
+    expect(Number(day?.high)).toBeCloseTo(Math.max(...prices), 6);
+    expect(Number(day?.low)).toBeCloseTo(Math.min(...prices), 6);
+    expect(Number(day?.average)).toBeCloseTo(prices.reduce((a, b) => a + b, 0) / 24, 6);
+    expect(await count(t.db, `${s.warehouse}.prices_daily`)).toBe(6 * COINS.length);
+    expect(await count(t.db, `${s.warehouse}.prices_hourly`)).toBe(hours * COINS.length);
+
+    // A changed price is rewritten (and counted), an unchanged one is not.
+    const touched = await t.db.writeRows(
+      {
+        table: `${s.staging}.coingecko_prices`,
+        columns: ['coin_id', 'vs_currency', 'ts', 'price', 'market_cap', 'total_volume'],
+        key: ['coin_id', 'vs_currency', 'ts'],
+        onConflict: 'update',
+      },
+      [
+        ['bitcoin', 'usd', points[0]?.ts, 1, null, null],
+        ['bitcoin', 'usd', points[1]?.ts, points[1]?.price, null, null],
+      ],
+    );
+    expect(touched).toBe(2);
+    const [row] = await t.db.query<{ price: string }>(
+      `SELECT price FROM ${s.staging}.coingecko_prices WHERE coin_id = 'bitcoin' AND ts = $1`,
+      [points[0]?.ts],
+    );
+    expect(Number(row?.price)).toBe(1);
+  });
+
+  it('behavior: the run log, watermarks and the sandbox flag work on MySQL (RETURNING, reserved words)', async () => {
+    const runLog = createRunLog(t.db, s);
+    const id = await runLog.start('mysql-check', null, 'manual');
+    const next = await runLog.start('mysql-check', null, 'manual');
+    expect(next).toBe(id + 1);
+    await runLog.finish(id, 'succeeded', { rowsExtracted: 3, rowsLoaded: 2, rowsRejected: 1 });
+    const runs = await recentRuns(t.db, { job: 'mysql-check' });
+    expect(runs.find((r) => r.id === id)).toMatchObject({ status: 'succeeded', trigger: 'manual', rows_loaded: 2 });
+    expect(await isSandboxData(t.db)).toBe(false);
+    await markSandboxData(t.db);
+    expect(await isSandboxData(t.db)).toBe(true);
+  });
+
+  it('error: a failing statement inside a transaction leaves nothing behind, and real errors are not swallowed', async () => {
+    const before = await count(t.db, `${s.staging}.coingecko_coins`);
+    const target = {
+      table: `${s.staging}.coingecko_coins`,
+      columns: ['id', 'symbol', 'name'],
+      key: ['id'],
+      onConflict: 'ignore' as const,
+    };
+    await expect(
+      t.db.transaction(async (tx) => {
+        await tx.writeRows(target, [['new-coin', 'nc', 'New Coin']]);
+        await tx.query(`SELECT * FROM ${s.staging}.no_such_table`);
+      }),
+    ).rejects.toThrow(/no_such_table/);
+    expect(await count(t.db, `${s.staging}.coingecko_coins`)).toBe(before);
+    // INSERT IGNORE would store '' here with a warning; the duplicate-key no-op still refuses the NULL.
+    await expect(t.db.writeRows(target, [['null-name', 'nn', null]])).rejects.toThrow(/cannot be null/i);
+    expect(await t.db.writeRows(target, [['bitcoin', 'changed', 'Changed']])).toBe(0);
+  });
+});

@@ -1,0 +1,311 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, Queue, Worker } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/internal/logger.ts';
+import { createAlertSender } from '../src/jobs/alerts.ts';
+import type { JobDefinition } from '../src/jobs/defineJob.ts';
+import type { Executor } from '../src/jobs/executor.ts';
+import { QUEUE_NAME, redisConnection, waitForRedis } from '../src/jobs/queueConnection.ts';
+import type { QueueExecutorDeps } from '../src/jobs/queueExecutor.ts';
+import { openTestDb, type TestDb } from './helpers/databases.ts';
+import {
+  assertRedis,
+  dropPrefix,
+  queueConfig,
+  REDIS_URL,
+  testExecutor,
+  testJob,
+  uniquePrefix,
+} from './helpers/queue.ts';
+
+let testDb: TestDb;
+const open: Executor[] = [];
+const prefixes: string[] = [];
+const inspectors: Queue[] = [];
+
+beforeAll(async () => {
+  await assertRedis();
+  testDb = await openTestDb('postgres');
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.stop()));
+  await Promise.all(inspectors.splice(0).map((q) => q.close()));
+  await Promise.all(prefixes.splice(0).map(dropPrefix));
+});
+
+afterAll(async () => {
+  await testDb?.close();
+});
+
+/** An executor on this test's prefix (one per test, shared by every executor the test builds). */
+function setup(catalogue: JobDefinition[], extra: Partial<QueueExecutorDeps> = {}) {
+  const prefix = prefixes.at(-1) ?? uniquePrefix();
+  if (!prefixes.includes(prefix)) prefixes.push(prefix);
+  const config = queueConfig(prefix);
+  const executor = testExecutor({ config, db: testDb.db, catalogue, ...extra });
+  open.push(executor);
+  return { executor, prefix, config };
+}
+
+/** A plain BullMQ queue on the test's prefix, to look at what the executors did. */
+function inspect(prefix: string): Queue {
+  const queue = new Queue(QUEUE_NAME, { connection: redisConnection(REDIS_URL), prefix });
+  inspectors.push(queue);
+  return queue;
+}
+
+describe('queue executor (BullMQ on a real Redis)', () => {
+  it('behavior: two workers share a queue and each job runs once', async () => {
+    const runs: { job: string; worker: string }[] = [];
+    const names = Array.from({ length: 12 }, (_, i) => `job-${i}`);
+    const catalogueOf = (worker: string) =>
+      names.map((name) =>
+        testJob(name, async () => {
+          runs.push({ job: name, worker });
+          await sleep(50);
+          return undefined;
+        }),
+      );
+    const a = setup(catalogueOf('a'), { worker: { concurrency: 2 } });
+    const b = setup(catalogueOf('b'), { worker: { concurrency: 2 } });
+    const client = setup(catalogueOf('client'));
+    await Promise.all([a.executor.start(), b.executor.start()]);
+
+    const triggered = await Promise.all(names.map((name) => client.executor.trigger(name)));
+    const results = await Promise.all(triggered.map((t) => t.done));
+
+    expect(results.map((r) => r.status)).toEqual(names.map(() => 'succeeded'));
+    expect(runs.map((r) => r.job).sort()).toEqual([...names].sort());
+    expect(new Set(runs.map((r) => r.worker))).toEqual(new Set(['a', 'b']));
+  });
+
+  it('behavior: two schedulers starting at once register each schedule once; a job turned off loses its schedule', async () => {
+    const catalogue = [
+      testJob('hourly', async () => undefined, { schedule: '0 * * * *' }),
+      testJob('daily', async () => undefined, { schedule: '0 9 * * *' }),
+      testJob('manual', async () => undefined),
+    ];
+    const first = setup(catalogue, { scheduler: true });
+    const second = setup(catalogue, { scheduler: true });
+    await Promise.all([first.executor.start(), second.executor.start()]);
+
+    const queue = inspect(first.prefix);
+    const schedulers = await queue.getJobSchedulers(0, -1);
+    expect(schedulers.map((s) => [s.key, s.pattern, s.tz]).sort()).toEqual([
+      ['daily', '0 9 * * *', 'UTC'],
+      ['hourly', '0 * * * *', 'UTC'],
+    ]);
+    expect((await queue.getDelayed()).map((j) => j.name).sort()).toEqual(['daily', 'hourly']);
+
+    const dailyOff = catalogue.map((job) => (job.name === 'daily' ? { ...job, schedule: null } : job));
+    await setup(dailyOff, { scheduler: true }).executor.start();
+    expect((await queue.getJobSchedulers(0, -1)).map((s) => s.key)).toEqual(['hourly']);
+    expect((await queue.getDelayed()).map((j) => j.name)).toEqual(['hourly']);
+  });
+
+  it('behavior: a failing job alerts exactly once, after its retries', async () => {
+    const received: { text: string }[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    try {
+      let attempts = 0;
+      const catalogue = [
+        testJob(
+          'flaky',
+          async () => {
+            attempts++;
+            return { status: 'failed', error: 'ETL_UPSTREAM_HTTP: upstream down', retryable: true };
+          },
+          { retries: 2 },
+        ),
+      ];
+      const alerts = createAlertSender({
+        config: queueConfig('unused', { ALERT_WEBHOOK_URL: url }),
+        log: silentLogger(),
+      });
+      const { executor } = setup(catalogue, { worker: {}, onFinalFailure: alerts.jobFailed });
+      await executor.start();
+
+      const result = await (await executor.trigger('flaky')).done;
+      await sleep(300);
+
+      expect(result).toMatchObject({ status: 'failed', error: 'ETL_UPSTREAM_HTTP: upstream down' });
+      expect(attempts).toBe(3);
+      expect(received).toHaveLength(1);
+      expect(received[0]?.text).toContain('job flaky failed');
+      expect(received[0]?.text).toContain('ETL_UPSTREAM_HTTP: upstream down');
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('behavior: a non-retryable failure is not retried and alerts once', async () => {
+    let attempts = 0;
+    const alerted: string[] = [];
+    const catalogue = [
+      testJob(
+        'bad-key',
+        async () => {
+          attempts++;
+          return { status: 'failed', error: 'ETL_UPSTREAM_AUTH: refused', retryable: false };
+        },
+        { retries: 3 },
+      ),
+    ];
+    const { executor } = setup(catalogue, { worker: {}, onFinalFailure: (r) => void alerted.push(r.job) });
+    await executor.start();
+    const result = await (await executor.trigger('bad-key')).done;
+    expect(result.status).toBe('failed');
+    expect(attempts).toBe(1);
+    expect(alerted).toEqual(['bad-key']);
+  });
+
+  it('behavior: a job never overlaps itself (trigger refused, scheduled tick skipped)', async () => {
+    let running = 0;
+    let most = 0;
+    const catalogue = [
+      testJob('slow', async () => {
+        most = Math.max(most, ++running);
+        await sleep(600);
+        running--;
+        return undefined;
+      }),
+    ];
+    const { executor, prefix } = setup(catalogue, { worker: { concurrency: 4 } });
+    const queue = inspect(prefix);
+    await executor.start();
+    const first = await executor.trigger('slow');
+    // Running means the lock is held (BullMQ marks a job active just before its processor takes the lock).
+    await waitFor(() => running === 1);
+
+    await expect(executor.trigger('slow')).rejects.toMatchObject({ code: 'ETL_JOB_ALREADY_RUNNING' });
+    const tick = await queue.add('slow', { trigger: 'schedule', args: {} });
+    const outcome = await waitFor(async () => (await Job.fromId(queue, tick.id as string))?.returnvalue);
+    expect(outcome).toMatchObject({ skipped: 'the previous run was still going' });
+    expect((await first.done).status).toBe('succeeded');
+    expect(most).toBe(1);
+  });
+
+  it('behavior: stop() lets the job reach its checkpoint and hands it back; another worker finishes it', async () => {
+    const batches: string[] = [];
+    const catalogueOf = (worker: string) => [
+      testJob('batches', async ({ signal }) => {
+        for (let i = 0; i < 8; i++) {
+          if (signal.aborted) return { status: 'failed', error: 'ETL_ABORTED: stopped by shutdown', retryable: true };
+          batches.push(worker);
+          await sleep(150);
+        }
+        return undefined;
+      }),
+    ];
+    const a = setup(catalogueOf('a'), { worker: {} });
+    const client = setup(catalogueOf('client'));
+    await a.executor.start();
+    const triggered = await client.executor.trigger('batches');
+    await waitFor(async () => batches.length >= 2);
+
+    await a.executor.stop();
+    const queue = inspect(a.prefix);
+    const job = await Job.fromId(queue, triggered.id);
+    expect(await job?.getState()).toBe('waiting');
+    expect(job?.attemptsMade).toBe(0);
+
+    const b = setup(catalogueOf('b'), { worker: {} });
+    await b.executor.start();
+    expect((await triggered.done).status).toBe('succeeded');
+    expect(batches).toContain('a');
+    expect(batches.at(-1)).toBe('b');
+    expect(await queue.getFailedCount()).toBe(0);
+  });
+
+  it('error: a job whose worker dies twice in a row fails with ETL_WORKER_LOST and alerts once', async () => {
+    let runs = 0;
+    const alerted: string[] = [];
+    const catalogue = [testJob('crashy', async () => void runs++)];
+    const { executor, prefix } = setup(catalogue);
+    const queue = inspect(prefix);
+    const triggered = await executor.trigger('crashy');
+    // Two workers that take the job and die with it: their locks lapse and are never renewed.
+    for (let lost = 1; lost <= 2; lost++) {
+      const dying = new Worker(QUEUE_NAME, () => new Promise(() => {}), {
+        connection: redisConnection(REDIS_URL),
+        prefix,
+        lockDuration: 300,
+        stalledInterval: 300,
+        skipLockRenewal: true,
+      });
+      await waitFor(async () => (await Job.fromId(queue, triggered.id))?.attemptsStarted === lost);
+      await dying.close(true);
+    }
+    const survivor = setup(catalogue, {
+      worker: { lockMs: 300 },
+      onFinalFailure: (r) => void alerted.push(r.error ?? ''),
+    });
+    await survivor.executor.start();
+
+    const result = await triggered.done;
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^ETL_WORKER_LOST: crashy lost its worker 2 times/),
+    });
+    expect(alerted).toHaveLength(1);
+    expect(runs).toBe(0);
+  });
+
+  it('behavior: the trigger side sees the progress the worker reports', async () => {
+    const catalogue = [
+      testJob('progressing', async ({ onProgress }) => {
+        for (let done = 1; done <= 3; done++) {
+          onProgress?.({ stream: 's', rowsExtracted: done, rowsLoaded: done, rowsRejected: 0, done, total: 3 });
+          await sleep(100);
+        }
+        return undefined;
+      }),
+    ];
+    const { executor } = setup(catalogue, { worker: {} });
+    await executor.start();
+    const seen: number[] = [];
+    const triggered = await executor.trigger('progressing', { onProgress: (p) => seen.push(p.done ?? 0) });
+    expect((await triggered.done).status).toBe('succeeded');
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it('error: an unknown job is refused before anything is enqueued', async () => {
+    const { executor } = setup([testJob('known', async () => undefined)]);
+    await expect(executor.trigger('unknown')).rejects.toMatchObject({ code: 'ETL_JOB_UNKNOWN' });
+  });
+
+  it('error: Redis not answering fails with ETL_QUEUE_UNREACHABLE instead of hanging', async () => {
+    const queue = new Queue(QUEUE_NAME, { connection: redisConnection('redis://127.0.0.1:1') });
+    queue.on('error', () => {});
+    try {
+      await expect(waitForRedis(queue.waitUntilReady(), 'redis://:secret@127.0.0.1:1', 300)).rejects.toMatchObject({
+        code: 'ETL_QUEUE_UNREACHABLE',
+        message: expect.not.stringContaining('secret'),
+      });
+    } finally {
+      await queue.close().catch(() => {});
+    }
+  });
+});
+
+async function waitFor<T>(probe: () => Promise<T> | T, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
