@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createDatabase } from '../../db/createDatabase.ts';
+import { migrate } from '../../db/migrate.ts';
 import { readStatus } from '../../pipeline/status.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
 import { jobsReport } from '../jobsReport.ts';
@@ -18,6 +19,8 @@ export function registerStatus(program: Command): void {
       const { config, log } = bootstrap();
       try {
         const db = await createDatabase(config);
+        // A database nothing has run on yet gets its tables, so status answers "no runs yet" instead of failing.
+        await migrate(db, { log });
         const status = await readStatus(db);
         const out: string[] = [];
         if (status.sandbox) out.push('⚠ SANDBOX: this database holds SYNTHETIC data from the built-in emulators.\n');
