@@ -1,4 +1,7 @@
 import { type Config, configSecrets, type LoadConfigOptions, loadConfig } from '../config.ts';
+import { createDatabase } from '../db/createDatabase.ts';
+import { migrate } from '../db/migrate.ts';
+import type { Db } from '../db/types.ts';
 import { describeError, isEtlError } from '../internal/errors.ts';
 import { createLogger, type Logger } from '../internal/logger.ts';
 
@@ -17,6 +20,17 @@ export function bootstrap(options: LoadConfigOptions = {}): { config: Config; lo
     pretty: process.stdout.isTTY === true,
   });
   return { config, log };
+}
+
+/** Runs `fn` on the configured database, migrated first; the database is closed after, also when `fn` throws. */
+export async function withDatabase<T>(config: Config, log: Logger, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await createDatabase(config);
+  try {
+    await migrate(db, { log });
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
 }
 
 /** Prints an error as a person should read it (no stack for known errors) and exits. */

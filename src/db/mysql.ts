@@ -1,5 +1,6 @@
 import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type SqlValue } from 'mysql2/promise';
 import { MYSQL_SESSION_SQL, toMysql } from './dialect.ts';
+import { poolTransaction } from './poolTransaction.ts';
 import type { Db, Queryable, Row, Schemas, WriteTarget } from './types.ts';
 
 /** Rows per multi-row INSERT: ~1000 is where mysql2 peaks (STACK.md) and stays far below max_allowed_packet. */
@@ -105,20 +106,12 @@ export async function openMysql(options: { url: string; schemas: Schemas; poolSi
   const probe = await pool.getConnection();
   probe.release();
   const base = session(pool);
-  async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const conn = await pool.getConnection();
-    try {
-      await conn.query('START TRANSACTION');
-      const result = await fn(session(conn));
-      await conn.query('COMMIT');
-      return result;
-    } catch (error) {
-      await conn.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      conn.release();
-    }
-  }
+  const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
+    poolTransaction(
+      () => pool.getConnection(),
+      'START TRANSACTION',
+      (conn) => fn(session(conn)),
+    );
   return {
     kind: 'mysql',
     dialect: 'mysql',

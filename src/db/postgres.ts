@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { copyChunks } from './copyText.ts';
+import { poolTransaction } from './poolTransaction.ts';
 import { type PostgresSession, writeRowsPostgres } from './postgresWrite.ts';
 import type { Db, Queryable, Row, Schemas } from './types.ts';
 
@@ -41,20 +42,12 @@ export async function openPostgres(options: { url: string; schemas: Schemas; poo
   const probe = await pool.connect();
   probe.release();
   const base = session(pool);
-  async function transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(session(client));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
+  const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
+    poolTransaction(
+      () => pool.connect(),
+      'BEGIN',
+      (client) => fn(session(client)),
+    );
   return {
     kind: 'postgres',
     dialect: 'postgres',

@@ -7,6 +7,7 @@ import { markSandboxData } from '../../src/pipeline/status.ts';
 import { priceAt } from '../../src/sandbox/coingecko/prices.ts';
 import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../../src/sandbox/coingecko/server.ts';
 import { createServer } from '../../src/server/createServer.ts';
+import { EVM_COLUMNS, EVM_KEYS } from '../../src/sources/evm/rows.ts';
 import { testConfig } from './config.ts';
 import { type EngineName, openTestDb, type TestDb } from './databases.ts';
 
@@ -192,7 +193,7 @@ async function insertChain(db: Db): Promise<void> {
       hex(1_000_000 * (i + 1), 32),
     ]);
   }
-  const write = (table: string, columns: string[], key: string[], rows: unknown[][]) =>
+  const write = (table: string, columns: readonly string[], key: readonly string[], rows: unknown[][]) =>
     db.writeRows({ table, columns, key, onConflict: 'ignore' }, rows);
   await write(
     'staging.evm_blocks',
@@ -215,27 +216,9 @@ async function insertChain(db: Db): Promise<void> {
       'uncles',
       'transaction_count',
     ],
-    ['chain_id', 'hash'],
+    EVM_KEYS.blocks,
     blocks,
   );
-  await write(
-    'staging.evm_logs',
-    [
-      'chain_id',
-      'transaction_hash',
-      'log_index',
-      'block_number',
-      'block_hash',
-      'block_time',
-      'transaction_index',
-      'address',
-      'topic0',
-      'topic1',
-      'topic2',
-      'topic3',
-      'data',
-    ],
-    ['chain_id', 'transaction_hash', 'log_index'],
-    logs,
-  );
+  // Logs fill every staging column, in the product's order; blocks fill a subset (the others stay null).
+  await write('staging.evm_logs', EVM_COLUMNS.logs, EVM_KEYS.logs, logs);
 }

@@ -1,10 +1,8 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { createDatabase } from '../../db/createDatabase.ts';
-import { migrate } from '../../db/migrate.ts';
 import { isEtlError } from '../../internal/errors.ts';
 import type { FileResult } from '../../sources/files/loadFile.ts';
-import { bootstrap, fail } from '../bootstrap.ts';
+import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
 
 const n = (v: number) => v.toLocaleString('en-US');
 
@@ -58,9 +56,7 @@ export function registerBackfill(program: Command): void {
       process.once('SIGINT', () => controller.abort(new Error('SIGINT')));
       process.once('SIGTERM', () => controller.abort(new Error('SIGTERM')));
       try {
-        const db = await createDatabase(config);
-        try {
-          await migrate(db, { log });
+        await withDatabase(config, log, async (db) => {
           // Loaded here, not at start-up: the AWS SDK and the CSV stack cost memory only when a backfill runs.
           const { backfill } = await import('../../sources/files/backfill.ts');
           const result = await backfill({
@@ -77,9 +73,7 @@ export function registerBackfill(program: Command): void {
           });
           bar.stop();
           for (const file of result.files) process.stdout.write(`${describeFile(file)}\n`);
-        } finally {
-          await db.close();
-        }
+        });
         const peakMb = process.resourceUsage().maxRSS / 1024;
         process.stdout.write(`peak memory ${peakMb.toFixed(0)} MB\n`);
       } catch (error) {

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.ts';
-import { createDatabase } from '../../db/createDatabase.ts';
-import { migrate } from '../../db/migrate.ts';
 import { EtlError } from '../../internal/errors.ts';
 import { readWatermark } from '../../pipeline/watermarks.ts';
 import { createDuneClient } from '../../sources/dune/client.ts';
@@ -9,7 +7,7 @@ import { COW_STREAM, type CowCursor } from '../../sources/dune/cowTradesStream.t
 import { pushQueries } from '../../sources/dune/pushQueries.ts';
 import { queryRegistry } from '../../sources/dune/queryRegistry.ts';
 import { configuredQueryId, REPO_QUERIES } from '../../sources/dune/repoQueries.ts';
-import { bootstrap, fail } from '../bootstrap.ts';
+import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
 import { createProgressReporter } from '../progress.ts';
 import { printJobResult } from './run.ts';
 
@@ -34,9 +32,7 @@ export function registerDune(program: Command): void {
       const { config, log } = bootstrap();
       try {
         const client = createDuneClient({ config, log });
-        const db = await createDatabase(config);
-        try {
-          await migrate(db, { log });
+        await withDatabase(config, log, async (db) => {
           const outcomes = await pushQueries(client, queryRegistry(db), config);
           for (const o of outcomes) process.stdout.write(`${o.action.padEnd(9)} ${o.key} → Dune query ${o.queryId}\n`);
           const settings = outcomes.filter((o) => o.setting);
@@ -44,9 +40,7 @@ export function registerDune(program: Command): void {
             process.stdout.write('\nThe jobs use these ids already; to pin them, add to .env:\n');
             for (const o of settings) process.stdout.write(`  ${o.setting}=${o.queryId}\n`);
           }
-        } finally {
-          await db.close();
-        }
+        });
       } catch (error) {
         fail(error);
       }
@@ -80,9 +74,7 @@ export function registerDune(program: Command): void {
     .action(async () => {
       const { config, log } = bootstrap();
       try {
-        const db = await createDatabase(config);
-        try {
-          await migrate(db, { log });
+        await withDatabase(config, log, async (db) => {
           const recorded = await queryRegistry(db).list();
           const out = [
             `API ${config.dune.apiUrl} · key ${config.dune.apiKey ? 'set' : 'NOT SET (DUNE_API_KEY)'} · mode ${config.dune.resultsMode}`,
@@ -104,9 +96,7 @@ export function registerDune(program: Command): void {
             `CoW trades: ${Number(count?.n ?? 0)} rows, loaded through ${cursor?.through ?? 'never'}${cursor?.pending ? ` (execution ${cursor.pending.executionId} read up to row ${cursor.pending.offset})` : ''}`,
           );
           process.stdout.write(`${out.join('\n')}\n`);
-        } finally {
-          await db.close();
-        }
+        });
       } catch (error) {
         fail(error);
       }

@@ -1,9 +1,11 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createCatalog } from '../coingecko/coins.ts';
 import { createFaultQueue, type Fault } from '../coingecko/faults.ts';
 import { DEFAULT_SEED } from '../coingecko/prices.ts';
 import { createRateLimiter } from '../coingecko/rateLimit.ts';
+import { createDelays } from '../http/delays.ts';
+import { flatHeaders, requestTarget, startEmulatorServer } from '../http/emulatorServer.ts';
+import { responder } from '../http/respond.ts';
 import { route } from './routes.ts';
 
 export interface CoinCapEmulatorOptions {
@@ -47,18 +49,9 @@ export interface CoinCapEmulator {
   close(): Promise<void>;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 // The body the retired v2 host answers since 2025 (samples/coincap_v2_deprecated_body.json).
 const DEPRECATION_MESSAGE =
   'We are deprecating this version of the CoinCap API on March 31, 2025. Sign up for our new V3 API at https://pro.coincap.io/dashboard';
-
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
-}
 
 /** The key of a v3 call: the bearer token, else the `apiKey` query parameter. */
 function keyOf(entry: CoinCapRequest): string | undefined {
@@ -84,20 +77,10 @@ export async function startCoinCapEmulator(opts: CoinCapEmulatorOptions = {}): P
   const retryAfter = String(opts.retryAfterSeconds ?? 1);
   const faults = createFaultQueue();
   const requests: CoinCapRequest[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
+  const delays = createDelays();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const fullPath = url.pathname.replace(/\/+$/, '') || '/';
+    const { url, fullPath } = requestTarget(req);
     const version = /^\/(v[23])\//.exec(fullPath)?.[1] as 'v2' | 'v3' | undefined;
     const entry: CoinCapRequest = {
       method: req.method ?? 'GET',
@@ -109,16 +92,10 @@ export async function startCoinCapEmulator(opts: CoinCapEmulatorOptions = {}): P
       at: now(),
     };
     requests.push(entry);
-    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
-      entry.status = status;
-      res.writeHead(status, { 'content-type': JSON_TYPE, ...headers, 'x-sandbox': 'synthetic' });
-      res.end(body);
-    };
-    const sendJson = (status: number, body: unknown, headers?: Record<string, string>) =>
-      send(status, JSON.stringify(body), headers);
+    const { send, sendJson } = responder(res, entry);
 
     const fault = version ? faults.take(entry.path, entry.query) : undefined;
-    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.delayMs) await delays.sleep(fault.delayMs);
     if (fault && (fault.status !== undefined || fault.body !== undefined)) {
       const status = fault.status ?? 500;
       const headers = { ...(status === 429 ? { 'retry-after': retryAfter } : {}), ...fault.headers };
@@ -140,32 +117,11 @@ export async function startCoinCapEmulator(opts: CoinCapEmulatorOptions = {}): P
     return sendJson(result.status, result.body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (res.headersSent) return res.destroy();
-      res.writeHead(500, { 'content-type': JSON_TYPE, 'x-sandbox': 'synthetic' });
-      res.end(JSON.stringify({ error: `sandbox: ${error instanceof Error ? error.message : String(error)}` }));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await startEmulatorServer({ port: opts.port, handle, onClose: delays.cancelAll });
   return {
-    url: `http://127.0.0.1:${port}/v3`,
+    url: `${server.origin}/v3`,
     requests,
     inject: (fault) => faults.add(fault),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close((error) => (error ? reject(error) : resolve()));
-        // NOTE: keep-alive sockets (fetch keeps them) would hold close() open for seconds.
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
 }

@@ -1,4 +1,8 @@
 import type { Catalog } from '../coingecko/coins.ts';
+import { fail, type RouteResult } from '../http/respond.ts';
+
+// Error shape `{"error": "<message>"}` (the reference marks the exact body as unconfirmed).
+export { fail, type RouteResult };
 
 /** What every route handler may read; handlers are pure functions of (path, query, context). */
 export interface CoinCapContext {
@@ -9,20 +13,9 @@ export interface CoinCapContext {
   catalog: Catalog;
 }
 
-/** A JSON answer: status code and body to serialise. */
-export interface RouteResult {
-  status: number;
-  body: unknown;
-}
-
 /** CoinCap wraps every answer as `{"data": …, "timestamp": <unix ms>}`. */
 export function ok(data: unknown, ctx: CoinCapContext): RouteResult {
   return { status: 200, body: { data, timestamp: ctx.nowMs } };
-}
-
-/** Error shape `{"error": "<message>"}` (the reference marks the exact body as unconfirmed). */
-export function fail(status: number, error: string): RouteResult {
-  return { status, body: { error } };
 }
 
 /** Numbers travel as strings with 16 decimals (`"6929.8217756835584756"`); absent values as null. */

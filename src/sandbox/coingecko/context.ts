@@ -1,4 +1,8 @@
+import { fail, type RouteResult } from '../http/respond.ts';
 import type { Catalog } from './coins.ts';
+
+// CoinGecko's plain error shape, e.g. `{"error":"Missing parameter vs_currency"}`.
+export { fail, type RouteResult };
 
 /** What every route handler may read; handlers are pure functions of (path, query, context). */
 export interface RouteContext {
@@ -8,19 +12,8 @@ export interface RouteContext {
   catalog: Catalog;
 }
 
-/** A JSON answer: status code and body to serialise. */
-export interface RouteResult {
-  status: number;
-  body: unknown;
-}
-
 export function ok(body: unknown): RouteResult {
   return { status: 200, body };
-}
-
-/** CoinGecko's plain error shape, e.g. `{"error":"Missing parameter vs_currency"}`. */
-export function fail(status: number, error: string): RouteResult {
-  return { status, body: { error } };
 }
 
 /** Query booleans: the API takes `true` / `false`. */

@@ -1,5 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createDelays } from '../http/delays.ts';
+import { flatHeaders, requestTarget, startEmulatorServer } from '../http/emulatorServer.ts';
+import { responder } from '../http/respond.ts';
 import { authorize, type Plan, statusBody } from './auth.ts';
 import { createCatalog } from './coins.ts';
 import { createFaultQueue, type Fault } from './faults.ts';
@@ -49,19 +51,10 @@ export interface CoinGeckoEmulator {
 }
 
 const BASE = '/api/v3';
-const JSON_TYPE = 'application/json; charset=utf-8';
 const RATE_LIMITED = statusBody(
   429,
   "You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe to our API plans for higher rate limits.",
 );
-
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
-}
 
 function lowerKeys(headers: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
@@ -94,20 +87,10 @@ export async function startCoinGeckoEmulator(opts: CoinGeckoEmulatorOptions = {}
   const limiter = createRateLimiter(opts.ratePerMin ?? Number.POSITIVE_INFINITY);
   const faults = createFaultQueue();
   const requests: EmulatorRequest[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
+  const delays = createDelays();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const fullPath = url.pathname.replace(/\/+$/, '') || '/';
+    const { url, fullPath } = requestTarget(req);
     const underApi = fullPath.startsWith(`${BASE}/`);
     const path = underApi ? fullPath.slice(BASE.length) : fullPath;
     const query = Object.fromEntries(url.searchParams);
@@ -122,16 +105,9 @@ export async function startCoinGeckoEmulator(opts: CoinGeckoEmulatorOptions = {}
     requests.push(entry);
 
     const fault = underApi ? faults.take(path, query) : undefined;
-    const extraHeaders = lowerKeys(fault?.headers);
-    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
-      entry.status = status;
-      res.writeHead(status, { 'content-type': JSON_TYPE, ...headers, ...extraHeaders, 'x-sandbox': 'synthetic' });
-      res.end(body);
-    };
-    const sendJson = (status: number, body: unknown, headers?: Record<string, string>) =>
-      send(status, JSON.stringify(body), headers);
+    const { send, sendJson } = responder(res, entry, { forced: lowerKeys(fault?.headers) });
 
-    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.delayMs) await delays.sleep(fault.delayMs);
     if (fault && (fault.status !== undefined || fault.body !== undefined)) {
       const status = fault.status ?? 500;
       if (fault.body === undefined && status === 429) return sendJson(429, RATE_LIMITED, { 'retry-after': retryAfter });
@@ -148,33 +124,12 @@ export async function startCoinGeckoEmulator(opts: CoinGeckoEmulatorOptions = {}
     return sendJson(result.status, result.body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (res.headersSent) return res.destroy();
-      res.writeHead(500, { 'content-type': JSON_TYPE, 'x-sandbox': 'synthetic' });
-      res.end(JSON.stringify({ error: `sandbox: ${error instanceof Error ? error.message : String(error)}` }));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const server = await startEmulatorServer({ port: opts.port, handle, onClose: delays.cancelAll });
 
   return {
-    url: `http://127.0.0.1:${port}${BASE}`,
+    url: `${server.origin}${BASE}`,
     requests,
     inject: (fault) => faults.add(fault),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.close((error) => (error ? reject(error) : resolve()));
-        // NOTE: keep-alive sockets (fetch keeps them) would hold close() open for seconds.
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
 }

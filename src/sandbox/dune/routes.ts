@@ -1,11 +1,9 @@
+import { fail, type RouteResult } from '../http/respond.ts';
 import { statusFields } from './executions.ts';
 import { parsePage, resultsBody } from './results.ts';
 import type { Store } from './store.ts';
 
-export interface RouteResult {
-  status: number;
-  body: unknown;
-}
+export type { RouteResult };
 
 export interface RouteContext {
   store: Store;
@@ -19,7 +17,6 @@ export interface RouteContext {
 }
 
 const EXECUTION_COST = 10;
-const fail = (status: number, error: string): RouteResult => ({ status, body: { error } });
 const ok = (body: unknown): RouteResult => ({ status: 200, body });
 const NOT_FOUND = fail(404, 'not found: Query not found or private');
 const BILLING =

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_SEED } from '../coingecko/prices.ts';
 import { createRateLimiter } from '../coingecko/rateLimit.ts';
+import { flatHeaders, requestTarget, startEmulatorServer } from '../http/emulatorServer.ts';
+import { responder } from '../http/respond.ts';
 import type { ScriptedOutcome } from './executions.ts';
 import type { StaticResult } from './queries.ts';
 import { bucketOf, route } from './routes.ts';
@@ -75,6 +76,7 @@ export interface DuneEmulator {
 }
 
 const BASE = '/api/v1';
+const DUNE_JSON_TYPE = 'application/json';
 const RATE_LIMITED = { error: 'Too many requests: rate limit exceeded for this API key, try again later' };
 
 async function readBody(req: IncomingMessage): Promise<{ ok: true; body: unknown } | { ok: false }> {
@@ -120,8 +122,7 @@ export async function startDuneEmulator(opts: DuneEmulatorOptions = {}): Promise
   let baseUrl = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const fullPath = url.pathname.replace(/\/+$/, '') || '/';
+    const { url, fullPath } = requestTarget(req);
     const path = fullPath.startsWith(`${BASE}/`) ? fullPath.slice(BASE.length) : fullPath;
     const method = req.method ?? 'GET';
     const parsed = await readBody(req);
@@ -129,17 +130,13 @@ export async function startDuneEmulator(opts: DuneEmulatorOptions = {}): Promise
       method,
       path,
       query: Object.fromEntries(url.searchParams),
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+      headers: flatHeaders(req.headers),
       body: parsed.ok ? parsed.body : undefined,
       status: 0,
       at: now(),
     };
     requests.push(entry);
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      entry.status = status;
-      res.writeHead(status, { 'content-type': 'application/json', ...headers, 'x-sandbox': 'synthetic' });
-      res.end(JSON.stringify(body));
-    };
+    const { sendJson } = responder(res, entry, { contentType: DUNE_JSON_TYPE });
 
     const faultIndex = faults.findIndex(
       (f) =>
@@ -153,14 +150,14 @@ export async function startDuneEmulator(opts: DuneEmulatorOptions = {}): Promise
       const status = fault.status ?? 500;
       const rateHeaders: Record<string, string> = status === 429 ? { 'retry-after': retryAfter } : {};
       const body = fault.body ?? (status === 429 ? RATE_LIMITED : { error: `sandbox: injected ${status}` });
-      return send(status, body, { ...rateHeaders, ...fault.headers });
+      return sendJson(status, body, { ...rateHeaders, ...fault.headers });
     }
-    if (fullPath === path) return send(404, { error: `not found: the API lives under ${BASE}` });
-    if (!parsed.ok) return send(400, { error: 'invalid JSON body' });
+    if (fullPath === path) return sendJson(404, { error: `not found: the API lives under ${BASE}` });
+    if (!parsed.ok) return sendJson(400, { error: 'invalid JSON body' });
     const key = req.headers['x-dune-api-key'] ?? url.searchParams.get('api_key') ?? undefined;
-    if (key !== apiKey) return send(401, { error: 'invalid API Key' });
+    if (key !== apiKey) return sendJson(401, { error: 'invalid API Key' });
     if (!limiters[bucketOf(method, path)].take(key, entry.at)) {
-      return send(429, RATE_LIMITED, { 'retry-after': retryAfter });
+      return sendJson(429, RATE_LIMITED, { 'retry-after': retryAfter });
     }
     const result = route(method, path, entry.query, entry.body, {
       store,
@@ -169,25 +166,11 @@ export async function startDuneEmulator(opts: DuneEmulatorOptions = {}): Promise
       plan: opts.plan ?? 'paid',
       credits,
     });
-    return send(result.status, result.body);
+    return sendJson(result.status, result.body);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (res.headersSent) return res.destroy();
-      res.writeHead(500, { 'content-type': 'application/json', 'x-sandbox': 'synthetic' });
-      res.end(JSON.stringify({ error: `sandbox: ${error instanceof Error ? error.message : String(error)}` }));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  baseUrl = `http://127.0.0.1:${port}${BASE}`;
+  const server = await startEmulatorServer({ port: opts.port, contentType: DUNE_JSON_TYPE, handle });
+  baseUrl = `${server.origin}${BASE}`;
 
   return {
     url: baseUrl,
@@ -198,11 +181,6 @@ export async function startDuneEmulator(opts: DuneEmulatorOptions = {}): Promise
     script: (outcome) => store.script(outcome),
     defineQuery: (spec) => store.define(spec).query_id,
     setResult: (queryId, result) => store.setResult(queryId, result),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // NOTE: keep-alive sockets (fetch keeps them) would hold close() open for seconds.
-        server.closeAllConnections();
-      }),
+    close: server.close,
   };
 }

@@ -1,6 +1,6 @@
 import { defineStream } from '../../pipeline/stream.ts';
 import type { CoinCapClient } from './client.ts';
-import { MAX_LIMIT, pages } from './paginate.ts';
+import { extractPages, MAX_LIMIT } from './paginate.ts';
 import { assetRecord } from './schemas.ts';
 
 /**
@@ -30,14 +30,6 @@ export function assetsStream(client: CoinCapClient, options: { perPage?: number 
     key: ['id'],
     onConflict: 'update',
     record: assetRecord,
-    async *extract({ signal }) {
-      for await (const page of pages((limit, offset) => client.assets(limit, offset, signal), perPage, signal)) {
-        yield {
-          records: page.records,
-          cursor: { fetchedAt: new Date(page.timestamp).toISOString(), offset: page.offset },
-          progress: { done: page.page },
-        };
-      }
-    },
+    extract: extractPages((limit, offset, signal) => client.assets(limit, offset, signal), perPage),
   });
 }

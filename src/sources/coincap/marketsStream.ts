@@ -1,6 +1,6 @@
 import { defineStream } from '../../pipeline/stream.ts';
 import type { CoinCapClient } from './client.ts';
-import { MAX_LIMIT, pages } from './paginate.ts';
+import { extractPages, MAX_LIMIT } from './paginate.ts';
 import { marketRecord } from './schemas.ts';
 
 /**
@@ -29,14 +29,6 @@ export function marketsStream(client: CoinCapClient, options: { perPage?: number
     key: ['exchange_id', 'base_id', 'quote_id', 'updated_at'],
     onConflict: 'ignore',
     record: marketRecord,
-    async *extract({ signal }) {
-      for await (const page of pages((limit, offset) => client.markets(limit, offset, signal), perPage, signal)) {
-        yield {
-          records: page.records,
-          cursor: { fetchedAt: new Date(page.timestamp).toISOString(), offset: page.offset },
-          progress: { done: page.page },
-        };
-      }
-    },
+    extract: extractPages((limit, offset, signal) => client.markets(limit, offset, signal), perPage),
   });
 }

@@ -1,3 +1,4 @@
+import type { Batch } from '../../pipeline/stream.ts';
 import type { ListEnvelope } from './schemas.ts';
 
 /** CoinCap's largest page (`limit`). */
@@ -19,4 +20,26 @@ export async function* pages(
     yield { records, page, offset, timestamp: body.timestamp };
     if (body.data.length < perPage) return;
   }
+}
+
+/** The cursor of a paged listing's batch: when CoinCap answered the page and the offset reached. */
+export interface PageCursor {
+  fetchedAt: string;
+  offset: number;
+}
+
+/** A stream's `extract` over a paged listing: one batch per page, with its progress in pages. */
+export function extractPages(
+  fetchPage: (limit: number, offset: number, signal: AbortSignal) => Promise<ListEnvelope>,
+  perPage: number,
+): (ctx: { signal: AbortSignal }) => AsyncGenerator<Batch<PageCursor>> {
+  return async function* ({ signal }) {
+    for await (const page of pages((limit, offset) => fetchPage(limit, offset, signal), perPage, signal)) {
+      yield {
+        records: page.records,
+        cursor: { fetchedAt: new Date(page.timestamp).toISOString(), offset: page.offset },
+        progress: { done: page.page },
+      };
+    }
+  };
 }
