@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configSecrets, loadConfig } from './config.ts';
+import { configSecrets, loadConfig, SETTING_NAMES } from './config.ts';
 import { isEtlError } from './internal/errors.ts';
 
 const load = (env: Record<string, string>) => loadConfig(env, { envFile: false });
@@ -56,6 +57,12 @@ describe('loadConfig', () => {
     const config = loadConfig({ VS_CURRENCY: 'eur' }, { envFile: false, overrides: { COINS: 'ethereum' } });
     expect(config.coingecko.vsCurrency).toBe('eur');
     expect(config.coingecko.coins).toEqual(['ethereum']);
+  });
+
+  it('behavior: .env.example documents every setting, and only real ones', () => {
+    const documented = [...readFileSync('.env.example', 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect(SETTING_NAMES.filter((name) => !documented.includes(name))).toEqual([]);
+    expect(documented.filter((name) => !SETTING_NAMES.includes(name as string))).toEqual([]);
   });
 
   it('behavior: configSecrets lists keys and RPC path tokens for scrubbing', () => {

@@ -82,7 +82,6 @@ const envSchema = z.object({
   REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, 'expected redis://host:port')),
   QUEUE_PREFIX: z.string().default('crypto-etl'),
   WORKER_CONCURRENCY: int(1).default(2),
-  JOB_RETRIES: int(0).default(3),
 
   ALERT_WEBHOOK_URL: optional(url),
   SMTP_URL: optional(z.string().regex(/^smtps?:\/\//, 'expected smtp://user:pass@host:port')),
@@ -93,6 +92,9 @@ const envSchema = z.object({
 });
 
 type Env = z.infer<typeof envSchema>;
+
+/** The name of every setting (`.env.example` must document each; a test checks it). */
+export const SETTING_NAMES = Object.keys(envSchema.shape);
 
 /** Default calls per minute by plan: demo keys get 30 (the safe figure of the docs), pro 500. */
 const DEFAULT_RATE = { demo: 30, pro: 500 } as const;
@@ -156,7 +158,6 @@ function buildConfig(env: Env, schedules: Record<string, string>) {
       redisUrl: env.REDIS_URL,
       prefix: env.QUEUE_PREFIX,
       workerConcurrency: env.WORKER_CONCURRENCY,
-      retries: env.JOB_RETRIES,
     },
     /** Cron overrides by job name (`SCHEDULE_COINGECKO_MARKETS` → `coingecko-markets`); `off` disables. */
     schedules,
