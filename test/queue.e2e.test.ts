@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/internal/logger.ts';
 import { createAlertSender } from '../src/jobs/alerts.ts';
@@ -195,6 +196,39 @@ describe('queue executor (BullMQ on a real Redis)', () => {
     expect(outcome).toMatchObject({ skipped: 'the previous run was still going' });
     expect((await first.done).status).toBe('succeeded');
     expect(most).toBe(1);
+  });
+
+  it('error: a job that loses its lock stops at its next checkpoint instead of overlapping another run', async () => {
+    let sawAbort = false;
+    const catalogue = [
+      testJob('held', async ({ signal }) => {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 10_000);
+          signal.addEventListener('abort', () => {
+            sawAbort = true;
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        return signal.aborted ? { status: 'failed', error: 'stopped at checkpoint', retryable: true } : undefined;
+      }),
+    ];
+    const { executor, prefix } = setup(catalogue, { worker: { concurrency: 1, lockMs: 600 } });
+    await executor.start();
+    const triggered = await executor.trigger('held', { retries: 0 });
+    const client = new Redis(REDIS_URL);
+    const lockKey = `${prefix}:locks:held`;
+    try {
+      await waitFor(async () => (await client.get(lockKey)) !== null);
+      // Another worker's run taking the name: the renewal finds the lock is not this job's any more.
+      await client.set(lockKey, 'another-run');
+    } finally {
+      client.disconnect();
+    }
+    const result = await triggered.done;
+    expect(sawAbort).toBe(true);
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/ETL_WORKER_LOST: held lost its lock and stopped at its last checkpoint/);
   });
 
   it('behavior: stop() lets the job reach its checkpoint and hands it back; another worker finishes it', async () => {

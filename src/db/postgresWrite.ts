@@ -31,10 +31,11 @@ export async function writeRowsPostgres(
       `CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${cols} FROM ${target.table} WITH NO DATA`,
     );
     await session.copyIn(temp, target.columns, rows);
-    // DISTINCT ON: a key repeated within one batch would otherwise abort ON CONFLICT DO UPDATE.
+    // DISTINCT ON: a key repeated within one batch would otherwise abort ON CONFLICT DO UPDATE. The last row of
+    // a key wins, as on the INSERT path: COPY fills the fresh temp table in input order, so ctid follows it.
     const source =
       target.onConflict === 'update'
-        ? `SELECT DISTINCT ON (${target.key.join(', ')}) ${cols} FROM ${temp}`
+        ? `SELECT DISTINCT ON (${target.key.join(', ')}) ${cols} FROM ${temp} ORDER BY ${target.key.join(', ')}, ctid DESC`
         : `SELECT ${cols} FROM ${temp}`;
     const count = await session.execCount(`INSERT INTO ${target.table} AS t (${cols}) ${source} ${conflict}`);
     await session.execCount(`DROP TABLE ${temp}`);

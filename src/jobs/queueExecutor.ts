@@ -109,10 +109,12 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
       await bull.moveToDelayed(Date.now() + BUSY_DELAY_MS, token);
       throw new DelayedError();
     }
-    let lost = false;
+    // Losing the lock means another worker may start this job: stop at the next checkpoint rather than overlap.
+    const lockLost = new AbortController();
     const stopRenewing = locks.keepAlive(job.name, id, () => {
-      if (!lost) log().error('lost the job lock (Redis unreachable or expired): another run may start');
-      lost = true;
+      if (!lockLost.signal.aborted)
+        log().error('lost the job lock (Redis unreachable or expired): stopping at the next checkpoint');
+      lockLost.abort();
     });
     try {
       if (bull.stalledCounter > 0) {
@@ -132,9 +134,14 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
           args: bull.data.args,
           onProgress: (progress: StreamProgress) => void bull.updateProgress({ ...progress }).catch(() => {}),
         },
-        stopping.signal,
+        AbortSignal.any([stopping.signal, lockLost.signal]),
       );
       if (result.status === 'succeeded') return serializable(result);
+      if (lockLost.signal.aborted && !stopping.signal.aborted) {
+        throw new Error(
+          `ETL_WORKER_LOST: ${job.name} lost its lock and stopped at its last checkpoint, so that no other run overlaps it`,
+        );
+      }
       if (stopping.signal.aborted) {
         // Shutdown: the run stopped at a checkpoint; another worker resumes it, and it costs no attempt.
         log().info('handing the job back to the queue: this worker is stopping');

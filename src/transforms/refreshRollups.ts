@@ -33,13 +33,29 @@ export async function refreshRollups(db: Db, rollups: readonly Rollup[]): Promis
       `SELECT max(loaded_at) AS max FROM ${db.schemas.staging}.${rollup.source}`,
     );
     if (!top?.max) continue;
+    const upTo = await capByOpenTransactions(db, new Date(top.max as Date));
     await db.transaction(async (tx) => {
       await tx.query(sql, [since]);
-      await writeWatermark(tx, db.schemas, key, { loadedAt: new Date(top.max as Date).toISOString() }, null);
+      await writeWatermark(tx, db.schemas, key, { loadedAt: upTo.toISOString() }, null);
     });
     refreshed.push(rollup.name);
   }
   return refreshed;
+}
+
+/**
+ * `loaded_at` is the start of the writing transaction, so a long one (a 30-minute backfill) commits rows older
+ * than a watermark saved meanwhile. The watermark never passes the start of the oldest transaction still open,
+ * and those rows are picked up by the next refresh. PostgreSQL only: PGlite has one connection, and MySQL's
+ * rollups rely on the lookback alone.
+ */
+async function capByOpenTransactions(db: Db, loadedAt: Date): Promise<Date> {
+  if (db.kind !== 'postgres') return loadedAt;
+  const [open] = await db.query<{ started: Date | null }>(
+    `SELECT min(xact_start) AS started FROM pg_stat_activity
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
+  );
+  return open?.started && open.started < loadedAt ? new Date(open.started) : loadedAt;
 }
 
 /** The rollups of the CoinGecko prices; other issues add theirs to this list. */

@@ -35,6 +35,11 @@ describe('Dune column types', () => {
     const taken = new Set(['row_key', 'volume']);
     expect(columnIdentifier('Volume', taken)).toBe('volume_2');
     expect(columnIdentifier('24h Volume ($)', taken)).toBe('c_24h_volume');
+    // Transfer queries name columns `from` and `to`: reserved words would break the unquoted DDL and COPY.
+    expect(columnIdentifier('from', taken)).toBe('from_');
+    expect(columnIdentifier('To', taken)).toBe('to_');
+    expect(columnIdentifier('order', taken)).toBe('order_');
+    expect(columnIdentifier('from_address', taken)).toBe('from_address');
     expect(columnIdentifier('row_key', taken)).toBe('row_key_2');
     expect(planColumns({ column_names: ['A b', 'n', 'o'] }, [{ 'A b': 'x', n: 1.5, o: { k: 1 } }])).toEqual([
       { source: 'A b', name: 'a_b', type: 'text' },

@@ -56,7 +56,23 @@ export function widen(a: PgType, b: PgType): PgType {
   return 'text';
 }
 
-/** A lower-case identifier of at most 63 characters, not clashing with `taken`. */
+/**
+ * PostgreSQL's reserved keywords (categories R and T of `pg_get_keywords()`): a column named `from` or `to`, as
+ * transfer queries have, would break the unquoted CREATE TABLE and COPY column lists.
+ */
+const RESERVED = new Set(
+  (
+    'all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation ' +
+    'column concurrently constraint create cross current_catalog current_date current_role current_schema ' +
+    'current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch ' +
+    'for foreign freeze from full grant group having ilike in initially inner intersect into is isnull join lateral ' +
+    'leading left like limit localtime localtimestamp natural not notnull null offset on only or order outer ' +
+    'overlaps placing primary references returning right select session_user similar some symmetric system_user ' +
+    'table tablesample then to trailing true union unique user using variadic verbose when where window with'
+  ).split(' '),
+);
+
+/** A lower-case identifier of at most 63 characters, never a reserved word, not clashing with `taken`. */
 export function columnIdentifier(source: string, taken: ReadonlySet<string>): string {
   let base = source
     .toLowerCase()
@@ -65,6 +81,7 @@ export function columnIdentifier(source: string, taken: ReadonlySet<string>): st
     .slice(0, 56);
   if (!base) base = 'column';
   if (/^\d/.test(base)) base = `c_${base}`;
+  if (RESERVED.has(base)) base = `${base}_`;
   let name = base;
   for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
   return name;
