@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { scrubSecrets } from './redact.ts';
 
 export type { Logger };
 
@@ -15,7 +16,7 @@ export interface LoggerOptions {
 
 /** Structured logs to stdout (pretty on a terminal) and, when `logDir` is set, JSON to `logDir/crypto-etl.log`. */
 export function createLogger(options: LoggerOptions): Logger {
-  const secrets = options.secrets.filter((s): s is string => !!s && s.length >= 4);
+  const secrets = options.secrets.filter((s): s is string => !!s);
   const targets: pino.TransportTargetOptions[] = [
     options.pretty
       ? {
@@ -43,7 +44,7 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     hooks: {
       // Last line of defence: a key that slipped into any message or field is masked before it is written.
-      streamWrite: (line) => secrets.reduce((out, secret) => out.split(secret).join('***'), line),
+      streamWrite: (line) => scrubSecrets(line, secrets),
     },
     transport: { targets },
   });

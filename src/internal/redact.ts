@@ -30,7 +30,3 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
   }
   return out;
 }
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
