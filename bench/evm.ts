@@ -10,11 +10,11 @@
  */
 import { silentLogger } from '../src/internal/logger.ts';
 import { createRunner } from '../src/pipeline/runner.ts';
+import { jsonRpc, startAnvil } from '../src/sandbox/evm/anvil.ts';
+import { createChainDriver } from '../src/sandbox/evm/chainDriver.ts';
 import { runEvmBlocks } from '../src/sources/evm/jobs.ts';
-import { jsonRpc, startAnvil } from '../test/helpers/anvil.ts';
 import { testConfig } from '../test/helpers/config.ts';
 import { count, openTestDb } from '../test/helpers/databases.ts';
-import { createChainDriver } from '../test/helpers/evmChain.ts';
 
 const blocks = Number(process.argv[2] ?? 2_000);
 const perBlock = Number(process.argv[3] ?? 10);

@@ -108,6 +108,11 @@ describe('crypto-etl CLI', () => {
         'warehouse.prices_daily',
         'warehouse.prices_hourly',
         'warehouse.market_overview',
+        'staging.evm_blocks',
+        'staging.evm_transactions',
+        'staging.evm_logs',
+        'warehouse.chain_daily',
+        'warehouse.erc20_transfers',
       ]) {
         expect(await countIn(pg, table), table).toBeGreaterThan(0);
       }

@@ -3,12 +3,12 @@ import type { Db } from '../src/db/types.ts';
 import { silentLogger } from '../src/internal/logger.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
 import { createRunner, type StreamProgress } from '../src/pipeline/runner.ts';
+import { type Anvil, startAnvil } from '../src/sandbox/evm/anvil.ts';
+import { type ChainDriver, createChainDriver } from '../src/sandbox/evm/chainDriver.ts';
+import { TRANSFER_TOPIC } from '../src/sandbox/evm/erc20.ts';
 import { runEvmBlocks } from '../src/sources/evm/jobs.ts';
-import { type Anvil, startAnvil } from '../test/helpers/anvil.ts';
 import { testConfig } from '../test/helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../test/helpers/databases.ts';
-import { TRANSFER_TOPIC } from '../test/helpers/erc20.ts';
-import { type ChainDriver, createChainDriver } from '../test/helpers/evmChain.ts';
 import { type RpcProxy, startRpcProxy } from '../test/helpers/rpcProxy.ts';
 
 type Json = Record<string, unknown>;

@@ -1,10 +1,15 @@
 import { startCoinCapEmulator } from './coincap/server.ts';
 import { startCoinGeckoEmulator } from './coingecko/server.ts';
 import { startDuneEmulator } from './dune/server.ts';
+import { startSandboxChain } from './evm/startSandboxChain.ts';
 
 export interface Sandbox {
   /** Settings that point every upstream at its emulator. */
   overrides: Record<string, string>;
+  /** What the sandbox could not start, one line each, for the caller to log once its logger exists. */
+  warnings: string[];
+  /** Jobs `start` adds to its initial load, with their arguments (as from the CLI: strings). */
+  initialLoad: { job: string; args: Record<string, string> }[];
   close(): Promise<void>;
 }
 
@@ -19,6 +24,7 @@ export async function startSandbox(): Promise<Sandbox> {
   const coingecko = await startCoinGeckoEmulator({ coinCount: 800 });
   const dune = await startDuneEmulator();
   const coincap = await startCoinCapEmulator({ apiKey: SANDBOX_COINCAP_KEY });
+  const chain = await startSandboxChain();
   return {
     overrides: {
       SANDBOX: 'true',
@@ -32,11 +38,17 @@ export async function startSandbox(): Promise<Sandbox> {
       DUNE_INIT_QUERY_ID: String(dune.queries.cowInit),
       DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
       DUNE_POLL_INTERVAL_MS: '200',
+      // Nothing mines after start-up, so every block is final at once.
+      ...(chain && { EVM_RPC_URLS: chain.url, EVM_CONFIRMATIONS: '0' }),
     },
+    warnings: chain ? [] : ['sandbox: no anvil binary, the Chain page stays empty'],
+    // A backfill of the whole local chain, block 0 to the head (with no `to`, a run stops at the head).
+    initialLoad: chain ? [{ job: 'evm-blocks', args: { from: '0' } }] : [],
     close: async () => {
       await coingecko.close();
       await dune.close();
       await coincap.close();
+      await chain?.close();
     },
   };
 }

@@ -36,6 +36,7 @@ export function registerStart(program: Command): void {
         if (config.sandbox) {
           await markSandboxData(app.db);
           log.warn('SANDBOX mode: upstreams are the built-in emulators; all data is SYNTHETIC');
+          for (const warning of sandbox?.warnings ?? []) log.warn(warning);
         }
         const server = await createServer(app);
         const address = await server.listen({ port: config.port, host: config.host });
@@ -54,11 +55,12 @@ export function registerStart(program: Command): void {
         process.on('SIGTERM', () => void shutdown('SIGTERM'));
         await app.executor.start();
         if (opts.initialLoad) {
-          for (const job of INITIAL_LOAD.filter((name) => app.catalogue.some((j) => j.name === name))) {
+          const load = [...INITIAL_LOAD.map((job) => ({ job, args: {} })), ...(sandbox?.initialLoad ?? [])];
+          for (const { job, args } of load.filter(({ job }) => app.catalogue.some((j) => j.name === job))) {
             if (stopping) break;
             try {
               // No retries at start-up: the schedule tries again, and the user learns at once what is wrong.
-              const result = await (await app.executor.trigger(job, { trigger: 'startup', retries: 0 })).done;
+              const result = await (await app.executor.trigger(job, { trigger: 'startup', retries: 0, args })).done;
               printJobResult(result);
               if (result.status === 'failed') log.error(`${job} failed: ${result.error}`);
             } catch (error) {

@@ -2,7 +2,7 @@ import { type Hex, keccak256, toHex } from 'viem';
 
 /**
  * A minimal ERC-20 (totalSupply, balanceOf, transfer + the Transfer event), assembled here from EVM opcodes so
- * the tests need no Solidity compiler. The constructor mints `supply` to the deployer and emits
+ * the sandbox and the tests need no Solidity compiler. The constructor mints `supply` to the deployer and emits
  * Transfer(0x0, deployer, supply). Balances live at slot `address | 1 << 160`, the supply at slot 0.
  */
 export const TRANSFER_TOPIC = keccak256(toHex('Transfer(address,address,uint256)'));

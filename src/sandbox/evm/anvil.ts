@@ -1,10 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** The anvil binary itself (not the `npx` wrapper), so the test holds a PID it can kill. */
-export const ANVIL_BIN = 'node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil';
+/** Node's `process.arch` → the suffix of the `@foundry-rs/anvil-<platform>-<arch>` packages. */
+const ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64' };
+
+/**
+ * Path of the anvil binary shipped by the devDependency `@foundry-rs/anvil` (its platform package), or
+ * undefined when it is not installed (e.g. a production install). The binary itself, not the `npx` wrapper,
+ * so the caller holds a PID it can kill.
+ */
+export function anvilBinary(): string | undefined {
+  const exe = process.platform === 'win32' ? 'anvil.exe' : 'anvil';
+  try {
+    return createRequire(import.meta.url).resolve(
+      `@foundry-rs/anvil-${process.platform}-${ARCH[process.arch] ?? process.arch}/bin/${exe}`,
+    );
+  } catch {
+    return undefined;
+  }
+}
 
 export interface Anvil {
   url: string;
@@ -27,7 +43,7 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** JSON-RPC over fetch, for tests and benches that talk to a node directly. */
+/** JSON-RPC over fetch, for the sandbox, tests and benches that talk to a node directly. */
 export function jsonRpc(url: string) {
   let id = 0;
   async function post(body: unknown): Promise<unknown> {
@@ -60,15 +76,14 @@ export function jsonRpc(url: string) {
 }
 
 /**
- * Starts anvil on a free port and waits until it answers. `close()` kills it; a test that forgets is still
- * covered by the exit hook, so no anvil outlives the test process.
+ * Starts anvil on a free port and waits until it answers. `close()` kills it; a caller that forgets is still
+ * covered by the exit hook, so no anvil outlives the process that started it.
  */
 export async function startAnvil(args: readonly string[] = []): Promise<Anvil> {
-  if (!existsSync(ANVIL_BIN)) {
-    throw new Error(`anvil is not installed at ${ANVIL_BIN}: run npm install (devDependency @foundry-rs/anvil)`);
-  }
+  const bin = anvilBinary();
+  if (!bin) throw new Error('anvil is not installed: run npm install (devDependency @foundry-rs/anvil)');
   const port = await freePort();
-  const child: ChildProcess = spawn(ANVIL_BIN, ['--port', String(port), '--silent', ...args], {
+  const child: ChildProcess = spawn(bin, ['--port', String(port), '--silent', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
