@@ -159,6 +159,36 @@ describe('MariaDB as the warehouse', () => {
     expect(await isSandboxData(t.db)).toBe(true);
   });
 
+  it('behavior: touch stamps rows that an update rewrites, and only those', async () => {
+    const table = `${s.staging}.t_touch`;
+    await t.db.exec(
+      `CREATE TABLE ${table} (id int PRIMARY KEY, v text, loaded_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))`,
+    );
+    const touched = { table, columns: ['id', 'v'], key: ['id'], onConflict: 'update' as const, touch: 'loaded_at' };
+    const stamp = async (id: number) =>
+      new Date(
+        (
+          (await t.db.query<{ loaded_at: Date }>(`SELECT loaded_at FROM ${table} WHERE id = $1`, [id]))[0] as {
+            loaded_at: Date;
+          }
+        ).loaded_at,
+      ).getTime();
+    await t.db.writeRows(touched, [
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    const [first1, first2] = [await stamp(1), await stamp(2)];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(
+      await t.db.writeRows(touched, [
+        [1, 'a'],
+        [2, 'changed'],
+      ]),
+    ).toBe(1);
+    expect(await stamp(1)).toBe(first1);
+    expect(await stamp(2)).toBeGreaterThan(first2);
+  });
+
   it('error: a failing statement inside a transaction leaves nothing behind, and real errors are not swallowed', async () => {
     const before = await count(t.db, `${s.staging}.coingecko_coins`);
     const target = {

@@ -53,7 +53,15 @@ async function writeRowsMysql(conn: Conn, target: WriteTarget, rows: readonly (r
   const update =
     target.onConflict === 'ignore' || rest.length === 0
       ? `${firstKey} = ${firstKey}`
-      : rest.map((c) => `${q(c)} = VALUES(${q(c)})`).join(', ');
+      : [
+          // First: MySQL assigns left to right, so the comparison must see the old values.
+          ...(target.touch
+            ? [
+                `${q(target.touch)} = IF(${rest.map((c) => `${q(c)} <=> VALUES(${q(c)})`).join(' AND ')}, ${q(target.touch)}, CURRENT_TIMESTAMP(6))`,
+              ]
+            : []),
+          ...rest.map((c) => `${q(c)} = VALUES(${q(c)})`),
+        ].join(', ');
   const head = `INSERT INTO ${target.table} (${target.columns.map(q).join(', ')}) VALUES `;
   const unique = target.onConflict === 'update' ? lastPerKey(target, rows) : rows;
   let count = 0;

@@ -91,7 +91,9 @@ function conflictClause(target: WriteTarget): string {
   const key = target.key.join(', ');
   const rest = target.columns.filter((c) => !target.key.includes(c));
   if (target.onConflict === 'ignore' || rest.length === 0) return `ON CONFLICT (${key}) DO NOTHING`;
-  const set = rest.map((c) => `${c} = EXCLUDED.${c}`).join(', ');
+  const set = [...rest.map((c) => `${c} = EXCLUDED.${c}`), ...(target.touch ? [`${target.touch} = now()`] : [])].join(
+    ', ',
+  );
   const changed = `(${rest.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`;
   // Rows whose content is unchanged are not rewritten, so a rerun reports 0 rows loaded.
   return `ON CONFLICT (${key}) DO UPDATE SET ${set} WHERE ${changed}`;

@@ -9,6 +9,11 @@ export interface WriteTarget {
   key: readonly string[];
   /** `ignore`: a row whose key exists is skipped. `update`: it is overwritten when any column differs. */
   onConflict: 'ignore' | 'update';
+  /**
+   * A column set to the current time when `update` rewrites a row (the staging tables' `loaded_at`), so the
+   * incremental rollups, which refresh what was loaded since their watermark, see changed rows too.
+   */
+  touch?: string;
 }
 
 export interface Queryable {

@@ -76,6 +76,8 @@ export function createRunner({ db, log, hooks = {} }: { db: Db; log: Logger; hoo
       columns: stream.columns,
       key: stream.key,
       onConflict: stream.onConflict,
+      // Every staging table has loaded_at: a rewritten row counts as loaded again, for the rollups.
+      touch: 'loaded_at',
     };
     let result: RunResult;
     try {
