@@ -3,7 +3,7 @@ import type { CatalogueDeps } from '../../jobs/catalogue.ts';
 import { defineJob, type JobContext, type JobResult } from '../../jobs/defineJob.ts';
 import { runSteps } from '../../jobs/steps.ts';
 import { loadEvmChain } from '../../pipeline/evm/evmLoader.ts';
-import { type Rollup, refreshRollups } from '../../transforms/refreshRollups.ts';
+import { ROLLUPS, type Rollup, refreshRollups } from '../../transforms/refreshRollups.ts';
 import { parseEvmBlocksArgs } from './args.ts';
 import { connectEvmChains, evmSettings } from './index.ts';
 import type { RetryPolicy } from './withRpcRetry.ts';
@@ -15,11 +15,8 @@ const NOT_CONFIGURED = 'not configured: set EVM_RPC_URLS to one or more JSON-RPC
 /** Following the head, the chain rollups are refreshed at most this often. */
 const FOLLOW_REFRESH_MS = 5 * 60_000;
 
-/**
- * The chain rollups, refreshed by this job rather than listed in `ROLLUPS`: their staging tables exist on the
- * PostgreSQL engines only, and only this job changes them.
- */
-export const CHAIN_ROLLUPS: readonly Rollup[] = [{ name: 'chain_daily', source: 'evm_blocks' }];
+/** The chain rollups: `warehouse-refresh` keeps them too, this job refreshes them as soon as it loads. */
+export const CHAIN_ROLLUPS: readonly Rollup[] = ROLLUPS.filter((r) => r.source === 'evm_blocks');
 
 const refreshChainStep = {
   name: 'warehouse.chain',

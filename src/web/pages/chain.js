@@ -2,8 +2,8 @@ import { csvLink, jobsLike, rows } from '../lib/api.js';
 import { draw, grid, timeAxis } from '../lib/charts.js';
 import { card, empty, fill, fmtNumber, h, table } from '../lib/dom.js';
 
-/** Columns of chain_daily that are not measures. */
-const KEYS = new Set(['day', 'date', 'block_date', 'chain_id']);
+/** Columns of chain_daily that are not measures (the block range of a day is bookkeeping, not a trend). */
+const KEYS = new Set(['day', 'date', 'block_date', 'chain_id', 'first_block', 'last_block']);
 /** Measures shown first, in this order, when the model has them; any other numeric column follows. */
 const PREFERRED = ['blocks', 'transactions', 'gas_used', 'avg_gas_used', 'avg_base_fee_gwei', 'avg_base_fee_per_gas'];
 
@@ -78,7 +78,8 @@ function drawMeasures(el, days) {
       grid,
       legend: chains.length > 1 ? { top: 0 } : undefined,
       tooltip: { trigger: 'axis', valueFormatter: (v) => fmtNumber(v) },
-      xAxis: timeAxis,
+      // One tick a day at most: the points are days, and finer ticks would repeat each date.
+      xAxis: { ...timeAxis, minInterval: 86_400_000 },
       yAxis: { type: 'value', scale: true, axisLabel: { formatter: (v) => fmtNumber(v, { compactAbove: 1e4 }) } },
       series: chains.map((chain) => ({
         type: measure === 'blocks' || measure === 'transactions' ? 'bar' : 'line',
