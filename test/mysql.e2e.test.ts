@@ -12,6 +12,7 @@ import { type PricesCursor, pricesStream } from '../src/sources/coingecko/prices
 import { ROLLUPS, refreshRollups } from '../src/transforms/refreshRollups.ts';
 import { testConfig } from './helpers/config.ts';
 import { count, openTestDb, type TestDb } from './helpers/databases.ts';
+import { expectTouchStampsOnlyRewrittenRows } from './helpers/touchCheck.ts';
 
 const log = silentLogger();
 const COINS = ['bitcoin', 'ethereum', 'usd-coin'];
@@ -164,29 +165,7 @@ describe('MariaDB as the warehouse', () => {
     await t.db.exec(
       `CREATE TABLE ${table} (id int PRIMARY KEY, v text, loaded_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))`,
     );
-    const touched = { table, columns: ['id', 'v'], key: ['id'], onConflict: 'update' as const, touch: 'loaded_at' };
-    const stamp = async (id: number) =>
-      new Date(
-        (
-          (await t.db.query<{ loaded_at: Date }>(`SELECT loaded_at FROM ${table} WHERE id = $1`, [id]))[0] as {
-            loaded_at: Date;
-          }
-        ).loaded_at,
-      ).getTime();
-    await t.db.writeRows(touched, [
-      [1, 'a'],
-      [2, 'b'],
-    ]);
-    const [first1, first2] = [await stamp(1), await stamp(2)];
-    await new Promise((r) => setTimeout(r, 20));
-    expect(
-      await t.db.writeRows(touched, [
-        [1, 'a'],
-        [2, 'changed'],
-      ]),
-    ).toBe(1);
-    expect(await stamp(1)).toBe(first1);
-    expect(await stamp(2)).toBeGreaterThan(first2);
+    await expectTouchStampsOnlyRewrittenRows(t.db, table);
   });
 
   it('error: a failing statement inside a transaction leaves nothing behind, and real errors are not swallowed', async () => {

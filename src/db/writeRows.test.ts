@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../../test/helpers/databases.ts';
+import { expectTouchStampsOnlyRewrittenRows } from '../../test/helpers/touchCheck.ts';
 import { COPY_THRESHOLD } from './postgresWrite.ts';
 
 describe.each(POSTGRES_ENGINES)('writeRows on %s', (engine) => {
@@ -65,35 +66,7 @@ describe.each(POSTGRES_ENGINES)('writeRows on %s', (engine) => {
     await t.db.exec(
       'CREATE TABLE staging.t_touch (id int PRIMARY KEY, v text, loaded_at timestamptz NOT NULL DEFAULT now())',
     );
-    const touched = {
-      table: 'staging.t_touch',
-      columns: ['id', 'v'],
-      key: ['id'],
-      onConflict: 'update' as const,
-      touch: 'loaded_at',
-    };
-    const stamp = async (id: number) =>
-      new Date(
-        (
-          (await t.db.query<{ loaded_at: Date }>('SELECT loaded_at FROM staging.t_touch WHERE id = $1', [id]))[0] as {
-            loaded_at: Date;
-          }
-        ).loaded_at,
-      ).getTime();
-    await t.db.writeRows(touched, [
-      [1, 'a'],
-      [2, 'b'],
-    ]);
-    const [first1, first2] = [await stamp(1), await stamp(2)];
-    await new Promise((r) => setTimeout(r, 20));
-    expect(
-      await t.db.writeRows(touched, [
-        [1, 'a'],
-        [2, 'changed'],
-      ]),
-    ).toBe(1);
-    expect(await stamp(1)).toBe(first1);
-    expect(await stamp(2)).toBeGreaterThan(first2);
+    await expectTouchStampsOnlyRewrittenRows(t.db, 'staging.t_touch');
   });
 
   it('error: a failing write inside a transaction leaves nothing behind', async () => {

@@ -9,7 +9,7 @@ import { queryRegistry } from '../../sources/dune/queryRegistry.ts';
 import { configuredQueryId, REPO_QUERIES } from '../../sources/dune/repoQueries.ts';
 import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
 import { createProgressReporter } from '../progress.ts';
-import { printJobResult } from './run.ts';
+import { exitWithJobResult } from './run.ts';
 
 function parseParams(pairs: readonly string[]): Record<string, string> {
   return Object.fromEntries(
@@ -57,11 +57,8 @@ export function registerDune(program: Command): void {
       try {
         const args = { queryId, table: opts.table, params: parseParams(opts.param) };
         const app = await createApp({ config, log });
-        const result = await (await app.executor.trigger('dune-query', { args, onProgress: progress.onProgress })).done;
-        progress.stop();
-        printJobResult(result);
-        await app.close();
-        process.exit(result.status === 'succeeded' ? 0 : 1);
+        const triggered = await app.executor.trigger('dune-query', { args, onProgress: progress.onProgress });
+        await exitWithJobResult(app, triggered.done, progress);
       } catch (error) {
         progress.stop();
         fail(error);

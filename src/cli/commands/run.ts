@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createApp } from '../../app.ts';
+import { type App, createApp } from '../../app.ts';
 import type { JobResult } from '../../jobs/defineJob.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
 import { createProgressReporter } from '../progress.ts';
@@ -20,6 +20,19 @@ interface RunOptions {
   follow?: boolean;
   retry: boolean;
   wait?: boolean;
+}
+
+/** Waits for a triggered job, prints its outcome, closes the app and exits 0 when it succeeded, else 1. */
+export async function exitWithJobResult(
+  app: App,
+  done: Promise<JobResult>,
+  progress: { stop(): void },
+): Promise<never> {
+  const result = await done;
+  progress.stop();
+  printJobResult(result);
+  await app.close();
+  process.exit(result.status === 'succeeded' ? 0 : 1);
 }
 
 export function registerRun(program: Command): void {
@@ -64,11 +77,7 @@ export function registerRun(program: Command): void {
           : () => void app.executor.stop();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
-        const result = await triggered.done;
-        progress.stop();
-        printJobResult(result);
-        await app.close();
-        process.exit(result.status === 'succeeded' ? 0 : 1);
+        await exitWithJobResult(app, triggered.done, progress);
       } catch (error) {
         progress.stop();
         fail(error);
