@@ -1,6 +1,6 @@
 /**
  * Queue executor overhead: jobs/s and enqueue-to-start latency (p50, p99) of 10,000 no-op jobs on two workers
- * through the product's queue executor (trigger → BullMQ → job runner, with the per-job lock), beside a bare
+ * through the product's queue executor (trigger → BullMQ with the job's deduplication id → job runner), beside a bare
  * BullMQ queue and two bare workers on the same Redis, and their ratio (goal ≥ 0.8), in one run. After a
  * warm-up of both, rounds alternate bare / product; the median round of each counts.
  *

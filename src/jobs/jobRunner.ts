@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
+import { linkedAbort } from '../internal/abort.ts';
 import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { Runner } from '../pipeline/runner.ts';
@@ -25,21 +26,45 @@ export interface JobRunnerDeps {
 export function createJobRunner(deps: JobRunnerDeps) {
   const baseMs = deps.retryBaseMs ?? 5_000;
 
-  async function attempt(job: JobDefinition, options: TriggerOptions, signal: AbortSignal): Promise<JobResult> {
-    const timeout = AbortSignal.timeout(job.timeoutMs);
-    const jobSignal = AbortSignal.any([signal, timeout]);
+  // One child logger per job, made once: runs can start thousands of times a second.
+  const loggers = new Map<string, Logger>();
+  function jobLogger(name: string): Logger {
+    let log = loggers.get(name);
+    if (!log) {
+      log = deps.log.child({ job: name });
+      loggers.set(name, log);
+    }
+    return log;
+  }
+
+  /**
+   * One attempt. `abort` is the run's own controller: the caller aborts it (shutdown, a lost lock), and so
+   * does the timeout.
+   */
+  async function attempt(job: JobDefinition, options: TriggerOptions, abort: AbortController): Promise<JobResult> {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new EtlError('ETL_JOB_TIMEOUT', `${job.name} ran longer than ${job.timeoutMs} ms`));
+    }, job.timeoutMs);
     try {
       const result = await job.run({
         config: deps.config,
         db: deps.db,
-        log: deps.log.child({ job: job.name }),
         runner: deps.runner,
-        signal: jobSignal,
         trigger: options.trigger ?? 'manual',
         args: options.args ?? {},
         onProgress: options.onProgress,
+        // Made on first use (Node builds a controller's signal lazily): a short job that asks for neither
+        // pays for neither.
+        get log() {
+          return jobLogger(job.name);
+        },
+        get signal() {
+          return abort.signal;
+        },
       });
-      if (timeout.aborted && result.status === 'failed') {
+      if (timedOut && result.status === 'failed') {
         return {
           ...result,
           error: `ETL_JOB_TIMEOUT: ${job.name} ran longer than ${job.timeoutMs} ms and was stopped`,
@@ -56,6 +81,18 @@ export function createJobRunner(deps: JobRunnerDeps) {
         error: message,
         retryable: !(error instanceof EtlError) || error.retryable,
       };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One attempt with its own abort handle, following `signal`. */
+  async function attemptFollowing(job: JobDefinition, options: TriggerOptions, signal: AbortSignal) {
+    const run = linkedAbort(signal);
+    try {
+      return await attempt(job, options, run.controller);
+    } finally {
+      run.dispose();
     }
   }
 
@@ -64,14 +101,14 @@ export function createJobRunner(deps: JobRunnerDeps) {
     attempt,
     /** Runs with retries (inline executor). */
     async runWithRetries(job: JobDefinition, options: TriggerOptions, signal: AbortSignal): Promise<JobResult> {
-      let result = await attempt(job, options, signal);
+      let result = await attemptFollowing(job, options, signal);
       const retries = options.retries ?? job.retries;
       for (let i = 0; i < retries && result.status === 'failed' && result.retryable && !signal.aborted; i++) {
         const wait = baseMs * 2 ** i;
         deps.log.warn({ job: job.name, attempt: i + 2, waitMs: wait, error: result.error }, 'job failed; retrying');
         await sleep(wait, undefined, { signal }).catch(() => {});
         if (signal.aborted) break;
-        result = await attempt(job, options, signal);
+        result = await attemptFollowing(job, options, signal);
       }
       if (result.status === 'failed') await deps.onFinalFailure?.(result, job);
       return result;

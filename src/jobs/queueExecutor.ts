@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, Job, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Config } from '../config.ts';
@@ -9,7 +10,6 @@ import { nextRunOf } from '../pipeline/status.ts';
 import { findJob } from './catalogue.ts';
 import type { JobDefinition, JobResult } from './defineJob.ts';
 import type { Executor, Triggered, TriggerOptions } from './executor.ts';
-import { createJobLocks } from './jobLocks.ts';
 import type { JobRunner } from './jobRunner.ts';
 import { QUEUE_NAME, redisConnection, waitForRedis } from './queueConnection.ts';
 import { jobOptions, type QueueJobData, syncSchedules } from './queueSchedules.ts';
@@ -41,10 +41,14 @@ export interface QueueExecutorDeps {
 }
 
 /** What a queued job returns to BullMQ (and Bull Board): the job's result, or why a scheduled tick was skipped. */
-export type QueueJobOutcome = JobResult & { skipped?: string };
+/**
+ * What a queued job returns to BullMQ (and Bull Board): the job's result; for a tick (a job scheduler's job), the
+ * run it enqueued or why it enqueued none.
+ */
+export type QueueJobOutcome = JobResult & { enqueued?: string; skipped?: string };
 
 const DEFAULT_LOCK_MS = 30_000;
-/** A manual run that finds its job busy waits this long, then tries again. */
+/** A tick added by hand that finds its job busy waits this long, then tries again. */
 const BUSY_DELAY_MS = 5_000;
 /**
  * A job whose worker died this many times in a row fails (and alerts) instead of killing the next worker too.
@@ -52,11 +56,23 @@ const BUSY_DELAY_MS = 5_000;
  */
 const MAX_LOST = 2;
 
+/** A run in this worker: its abort controller, and when BullMQ last renewed its lock. */
+interface InFlight {
+  job: string;
+  run: AbortController;
+  renewedAt: number;
+  lockLost: boolean;
+}
+
 /**
  * The queue executor: one BullMQ queue on Redis, any number of workers on any number of machines.
+ * - A job never overlaps itself: every run is added with BullMQ's deduplication id set to the job's name, which
+ *   Redis holds from the add until the run finishes (retries and recoveries included). A second add while it is
+ *   held adds nothing: `trigger` refuses, a scheduled tick is skipped. Job schedulers cannot carry that id, so
+ *   their jobs are ticks that add the run.
  * - BullMQ owns the retries (attempts with exponential backoff); the alert goes out once, after the last one.
- * - A job never overlaps itself: a per-name lock in Redis; a scheduled tick that finds its job busy is skipped,
- *   a manual run waits its turn, and `trigger` refuses while the job runs (as the inline executor does).
+ * - A run whose BullMQ lock is taken from it or cannot be renewed stops at its next checkpoint: by then another
+ *   worker may have picked the job up.
  * - `stop()` (SIGTERM) lets the job in flight reach its next checkpoint and hands it back to the queue;
  *   a worker that dies instead leaves a stalled job that another worker picks up after `lockMs`.
  */
@@ -70,9 +86,10 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
   const lockMs = workerOptions?.lockMs ?? DEFAULT_LOCK_MS;
   const jobs = new Map(deps.catalogue.map((job) => [job.name, job]));
   const queue = new Queue<QueueJobData, QueueJobOutcome>(QUEUE_NAME, { connection, prefix });
-  const locks = createJobLocks({ url, prefix, ttlMs: lockMs });
   const stopping = new AbortController();
+  const inFlight = new Map<string, InFlight>();
   let worker: Worker<QueueJobData, QueueJobOutcome> | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
   let events: Promise<QueueEvents> | undefined;
   let ready: Promise<void> | undefined;
   queue.on('error', (error) => deps.log.error({ error: describeError(error) }, 'queue connection error'));
@@ -92,85 +109,119 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     return events;
   }
 
+  /**
+   * Adds a run of `job` as queue job `jobId`, unless a run of it is queued or running. Returns the id of the
+   * run that holds the job's name: `jobId` when added, the other run's when not.
+   */
+  async function enqueue(job: JobDefinition, data: QueueJobData, attempts: number, jobId: string): Promise<string> {
+    const options = { ...jobOptions(attempts, retryBaseMs), jobId, deduplication: { id: job.name } };
+    const holder = (await queue.add(job.name, data, options)).id as string;
+    if (holder === jobId || !(await releaseIfFinished(holder))) return holder;
+    return (await queue.add(job.name, data, options)).id as string;
+  }
+
+  /**
+   * A run that finished without going through a processor (failed by BullMQ's stalled-job limit) never gave
+   * its name back. Frees it, only while it still points at that run; true when freed.
+   */
+  async function releaseIfFinished(id: string): Promise<boolean> {
+    const holder = await Job.fromId(queue, id);
+    if (!holder || (!(await holder.isCompleted()) && !(await holder.isFailed()))) return false;
+    deps.log.warn({ job: holder.name, queueJob: id }, 'freeing the name of a run that ended without releasing it');
+    return holder.removeDeduplicationKey();
+  }
+
+  /** A job scheduler's job (or one added by hand, without a deduplication id) enqueues the run it stands for. */
+  async function tick(
+    bull: Job<QueueJobData, QueueJobOutcome>,
+    job: JobDefinition,
+    token?: string,
+  ): Promise<QueueJobOutcome> {
+    const jobId = randomUUID();
+    const holder = await enqueue(job, bull.data, job.retries + 1, jobId);
+    if (holder === jobId) return { job: job.name, status: 'succeeded', runs: [], enqueued: jobId };
+    if (bull.data.trigger === 'schedule') {
+      deps.log.warn({ job: job.name, running: holder }, 'scheduled run skipped: the previous run is still going');
+      return { job: job.name, status: 'succeeded', runs: [], skipped: 'the previous run was still going' };
+    }
+    await bull.moveToDelayed(Date.now() + BUSY_DELAY_MS, token);
+    throw new DelayedError();
+  }
+
+  /** Stops a run at its next checkpoint: its lock is gone, so another worker may start the job. */
+  function loseLock(id: string) {
+    const held = inFlight.get(id);
+    if (!held || held.lockLost) return;
+    held.lockLost = true;
+    deps.log.error(
+      { job: held.job, queueJob: id },
+      'lost the job lock (taken over, or Redis unreachable): stopping at the next checkpoint',
+    );
+    held.run.abort();
+  }
+
   // Two parameters, not BullMQ's third (a per-job AbortSignal): shutdown has its own signal, and BullMQ only
   // builds a controller per job for processors that take one.
   async function processJob(bull: Job<QueueJobData, QueueJobOutcome>, token?: string): Promise<QueueJobOutcome> {
     const job = jobs.get(bull.name);
     if (!job) throw new UnrecoverableError(`ETL_JOB_UNKNOWN: no job ${bull.name} in this worker's catalogue`);
+    if (bull.deduplicationId === undefined) return tick(bull, job, token);
     const id = bull.id as string;
-    // Built on first use: the common path (lock taken, job succeeds) logs nothing here.
-    let logger: Logger | undefined;
-    const log = () => (logger ??= deps.log.child({ job: job.name, queueJob: id }));
-    if (!(await locks.acquire(job.name, id))) {
-      if (bull.data.trigger === 'schedule') {
-        log().warn('scheduled run skipped: the previous run is still going');
-        return { job: job.name, status: 'succeeded', runs: [], skipped: 'the previous run was still going' };
-      }
-      await bull.moveToDelayed(Date.now() + BUSY_DELAY_MS, token);
-      throw new DelayedError();
-    }
-    // Losing the lock means another worker may start this job: stop at the next checkpoint rather than overlap.
-    const lockLost = new AbortController();
-    const stopRenewing = locks.keepAlive(job.name, id, () => {
-      if (!lockLost.signal.aborted)
-        log().error('lost the job lock (Redis unreachable or expired): stopping at the next checkpoint');
-      lockLost.abort();
-    });
+    // Aborted by stop() or a lost lock: one plain controller per run, no listener on a shared signal.
+    const held: InFlight = { job: job.name, run: new AbortController(), renewedAt: Date.now(), lockLost: false };
+    if (stopping.signal.aborted) held.run.abort();
+    inFlight.set(id, held);
     try {
       if (bull.stalledCounter > 0) {
         await markAbandonedRuns(deps.db, job.name).catch((error) =>
-          log().error({ error: describeError(error) }, 'cannot close the runs of the lost worker'),
+          jobLog(job, id).error({ error: describeError(error) }, 'cannot close the runs of the lost worker'),
         );
       }
       if (bull.stalledCounter >= MAX_LOST) {
         const error = `ETL_WORKER_LOST: ${job.name} lost its worker ${bull.stalledCounter} times in a row (killed, out of memory?): not tried again before its next run`;
-        await alert({ job: job.name, status: 'failed', runs: [], error, retryable: false }, job, log());
+        await alert({ job: job.name, status: 'failed', runs: [], error, retryable: false }, job);
         throw new UnrecoverableError(error);
       }
       const result = await deps.jobRunner.attempt(
         job,
-        {
-          trigger: bull.data.trigger,
-          args: bull.data.args,
-          onProgress: (progress: StreamProgress) => void bull.updateProgress({ ...progress }).catch(() => {}),
-        },
-        AbortSignal.any([stopping.signal, lockLost.signal]),
+        { trigger: bull.data.trigger, args: bull.data.args, onProgress: reportTo(bull) },
+        held.run,
       );
       if (result.status === 'succeeded') return serializable(result);
-      if (lockLost.signal.aborted && !stopping.signal.aborted) {
+      if (held.lockLost && !stopping.signal.aborted) {
         throw new Error(
           `ETL_WORKER_LOST: ${job.name} lost its lock and stopped at its last checkpoint, so that no other run overlaps it`,
         );
       }
       if (stopping.signal.aborted) {
         // Shutdown: the run stopped at a checkpoint; another worker resumes it, and it costs no attempt.
-        log().info('handing the job back to the queue: this worker is stopping');
+        jobLog(job, id).info('handing the job back to the queue: this worker is stopping');
         await bull.moveToWait(token);
         throw new WaitingError();
       }
       const attempts = bull.opts.attempts ?? 1;
       if (!result.retryable || bull.attemptsMade + 1 >= attempts) {
-        await alert(result, job, log());
+        await alert(result, job);
         throw new UnrecoverableError(result.error ?? `${job.name} failed`);
       }
-      log().warn(
+      jobLog(job, id).warn(
         { attempt: bull.attemptsMade + 1, of: attempts, error: result.error },
         'job failed; BullMQ retries it',
       );
       throw new Error(result.error ?? `${job.name} failed`);
     } finally {
-      stopRenewing();
-      // Not awaited: the release is written to Redis before BullMQ marks the job finished (so whoever sees it
-      // finished finds the lock free), without costing the job a round trip of its own.
-      locks.release(job.name, id).catch(() => {});
+      inFlight.delete(id);
     }
   }
 
-  async function alert(result: JobResult, job: JobDefinition, log: Logger) {
+  // Built only when something is logged: the common path (a run that succeeds) logs nothing here.
+  const jobLog = (job: JobDefinition, id: string) => deps.log.child({ job: job.name, queueJob: id });
+
+  async function alert(result: JobResult, job: JobDefinition) {
     try {
       await deps.onFinalFailure?.(result, job);
     } catch (error) {
-      log.error({ error: describeError(error) }, 'alert failed');
+      deps.log.error({ job: job.name, error: describeError(error) }, 'alert failed');
     }
   }
 
@@ -184,6 +235,39 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     } catch (error) {
       return { job: name, status: 'failed', runs: [], error: describeError(error) };
     }
+  }
+
+  /** Passes the progress queue job `id` reports to `onProgress`; returns the function that stops listening. */
+  async function listenForProgress(id: string, onProgress: (progress: StreamProgress) => void) {
+    const queueEvents = await openEvents();
+    const onEvent = ({ jobId, data }: { jobId: string; data: unknown }) => {
+      if (jobId === id && data && typeof data === 'object') onProgress(data as StreamProgress);
+    };
+    queueEvents.on('progress', onEvent);
+    return () => void queueEvents.off('progress', onEvent);
+  }
+
+  function watchLocks(w: Worker<QueueJobData, QueueJobOutcome>) {
+    // Taken over: BullMQ found another token on the lock when renewing it.
+    w.on('lockRenewalFailed', (ids) => {
+      for (const id of ids) loseLock(id);
+    });
+    w.on('locksRenewed', ({ jobIds }) => {
+      const now = Date.now();
+      for (const id of jobIds) {
+        const held = inFlight.get(id);
+        if (held) held.renewedAt = now;
+      }
+    });
+    // Unreachable Redis: renewals fail as errors, not per job; a run not renewed for a lock's lifetime has lost it.
+    watchdog = setInterval(
+      () => {
+        const now = Date.now();
+        for (const [id, held] of inFlight) if (now - held.renewedAt > lockMs) loseLock(id);
+      },
+      Math.max(50, Math.floor(lockMs / 4)),
+    );
+    watchdog.unref();
   }
 
   return {
@@ -205,6 +289,7 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
           maxStalledCount: MAX_LOST + 1,
         });
         worker.on('error', (error) => deps.log.error({ error: describeError(error) }, 'worker error'));
+        watchLocks(worker);
         await waitForRedis(worker.waitUntilReady(), url);
         deps.log.info({ concurrency: worker.concurrency, prefix }, 'worker ready: waiting for jobs');
       }
@@ -212,30 +297,24 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     async trigger(name: string, options: TriggerOptions = {}): Promise<Triggered> {
       const job = jobs.get(name) ?? findJob(deps.catalogue, name);
       await connected();
-      const holder = await locks.holder(name);
-      if (holder) {
+      const id = randomUUID();
+      // Listened for before the job exists (its id is chosen here), so no progress report is missed.
+      const stopListening = options.onProgress ? await listenForProgress(id, options.onProgress) : undefined;
+      const data: QueueJobData = { trigger: options.trigger ?? 'manual', args: options.args ?? {} };
+      let holder: string;
+      try {
+        holder = await enqueue(job, data, (options.retries ?? job.retries) + 1, id);
+      } catch (error) {
+        stopListening?.();
+        throw error;
+      }
+      if (holder !== id) {
+        stopListening?.();
         const message = `Job ${name} is already running (queue job ${holder}): wait for it to finish`;
         throw new EtlError('ETL_JOB_ALREADY_RUNNING', message, { retryable: true });
       }
-      // Progress is listened for before the job exists, so its first report cannot be missed.
-      const { onProgress } = options;
-      let added: string | undefined;
-      const onEvent = ({ jobId, data }: { jobId: string; data: unknown }) => {
-        if (jobId === added && data && typeof data === 'object') onProgress?.(data as StreamProgress);
-      };
-      const progressEvents = onProgress ? await openEvents() : undefined;
-      const stopListening = () => progressEvents?.off('progress', onEvent);
-      progressEvents?.on('progress', onEvent);
-      const data: QueueJobData = { trigger: options.trigger ?? 'manual', args: options.args ?? {} };
-      const attempts = (options.retries ?? job.retries) + 1;
-      const bull = await queue.add(name, data, jobOptions(attempts, retryBaseMs)).catch((error) => {
-        stopListening();
-        throw error;
-      });
-      const id = bull.id as string;
-      added = id;
       // Followed lazily otherwise: a caller that only enqueues (the bench, the API) opens no event stream.
-      let done = progressEvents ? follow(id, name).finally(stopListening) : undefined;
+      let done = stopListening ? follow(id, name).finally(stopListening) : undefined;
       return {
         id,
         get done() {
@@ -249,12 +328,18 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     },
     async stop() {
       stopping.abort();
+      for (const held of inFlight.values()) held.run.abort();
+      clearInterval(watchdog);
       await worker?.close();
       await (await events?.catch(() => undefined))?.close();
       await queue.close();
-      await locks.close();
     },
   };
+}
+
+/** Progress of a run, passed on to BullMQ (and from there to whoever follows the job). */
+function reportTo(bull: Job<QueueJobData, QueueJobOutcome>) {
+  return (progress: StreamProgress) => void bull.updateProgress({ ...progress }).catch(() => {});
 }
 
 /** A result BullMQ can store as JSON: the error objects behind failed runs stay in this process. */
@@ -264,7 +349,7 @@ function serializable(result: JobResult): QueueJobOutcome {
 
 /**
  * Runs of a job still marked `running` when that job is recovered from a stalled state belonged to the worker
- * that died: the name lock guarantees no other run of the job is alive, so they are closed as failed.
+ * that died: the job's deduplication id guarantees no other run of the job is alive, so they are closed as failed.
  */
 async function markAbandonedRuns(db: Db, job: string): Promise<void> {
   await db.query(

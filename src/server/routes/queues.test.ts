@@ -59,7 +59,7 @@ describe('Bull Board at /jobs/queues', () => {
     const api = await server.inject({ url: '/jobs/queues/api/queues', headers: { authorization: basic(TOKEN) } });
     expect(api.statusCode).toBe(200);
     const [queue] = api.json().queues;
-    expect(queue).toMatchObject({ name: 'jobs', counts: { waiting: 1 } });
+    expect(queue).toMatchObject({ name: 'jobs', counts: { waiting: 1 }, allowRetries: false });
   });
 
   it('error: no or wrong credentials get 401 with a Basic challenge a browser answers', async () => {

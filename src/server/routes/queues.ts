@@ -65,7 +65,9 @@ export const queueRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app 
   server.addHook('onClose', () => queue.close());
   const adapter = new FastifyAdapter().setBasePath(QUEUES_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(queue)],
+    // No retry button: a finished run retried by hand would run without the job's deduplication id, so
+    // beside a new run of the same job. `crypto-etl run <job>` (or the API) starts it again instead.
+    queues: [new BullMQAdapter(queue, { allowRetries: false })],
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'crypto-etl jobs' } },
   });
