@@ -1,15 +1,20 @@
 /**
  * Queue executor overhead: jobs/s and enqueue-to-start latency (p50, p99) of 10,000 no-op jobs on two workers
- * through the product's queue executor (trigger → BullMQ with the job's deduplication id → job runner), beside a bare
- * BullMQ queue and two bare workers on the same Redis, and their ratio (goal ≥ 0.8), in one run. After a
- * warm-up of both, rounds alternate bare / product; the median round of each counts.
+ * through the product's queue executor (trigger → BullMQ, each run with its own job id and the job's
+ * deduplication id → job runner), beside a bare BullMQ queue and two bare workers on the same Redis, and their
+ * ratio (goal ≥ 0.8), in one run. A third side, bare BullMQ adding the same two options, splits the gap into
+ * what BullMQ's deduplication costs BullMQ itself and what the executor's own code costs. After a warm-up of
+ * each, rounds alternate the sides; the median round of each counts. CPU is shown for this process (workers
+ * and enqueuer share it) and for the Redis server (on this machine it shares the same cores).
  *
  *   npx tsx bench/queue.ts [jobs=10000] [concurrency=8]
  *
  * Needs Redis (TEST_REDIS_URL, default redis://127.0.0.1:6379); each round works under its own prefix,
  * deleted afterwards.
  */
+import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import pLimit from 'p-limit';
 import type { Db } from '../src/db/types.ts';
 import { silentLogger } from '../src/internal/logger.ts';
@@ -24,7 +29,7 @@ const JOBS = Number(process.argv[2] ?? 10_000);
 const CONCURRENCY = Number(process.argv[3] ?? 8);
 /** Triggers in flight at once while enqueueing, for both sides. */
 const ENQUEUE_PARALLEL = 50;
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 interface Round {
   jobsPerSec: number;
@@ -32,6 +37,8 @@ interface Round {
   p99: number;
   /** CPU of this process per job (workers and enqueuer share it): steadier than wall time on a busy machine. */
   cpuUs: number;
+  /** CPU of the Redis server per job: on this machine it shares the same cores. */
+  redisUs: number;
 }
 
 /** The no-op jobs never touch the database; a use would be a bench bug, so it throws. */
@@ -42,7 +49,7 @@ const noDb = new Proxy({} as Db, {
 function summarize(
   enqueuedAt: Map<string, number>,
   startedAt: Map<string, number>,
-  time: { first: number; last: number; cpu: NodeJS.CpuUsage },
+  time: { first: number; last: number; cpu: NodeJS.CpuUsage; redisSeconds: number },
 ): Round {
   const jobs = enqueuedAt.size;
   const latencies = [...startedAt].map(([key, at]) => at - (enqueuedAt.get(key) ?? at)).sort((a, b) => a - b);
@@ -52,7 +59,27 @@ function summarize(
     p50: pct(50),
     p99: pct(99),
     cpuUs: (time.cpu.user + time.cpu.system) / jobs,
+    redisUs: (time.redisSeconds * 1e6) / jobs,
   };
+}
+
+const redis = new Redis(REDIS_URL);
+/** CPU seconds the Redis server has used so far (user + system, from INFO). */
+async function redisCpuSeconds(): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
+
+/** Measures `work` (enqueue everything, wait until drained): wall time, this process's CPU and Redis's. */
+async function timed(work: () => Promise<void>) {
+  const redis0 = await redisCpuSeconds();
+  const cpu0 = process.cpuUsage();
+  const first = performance.now();
+  await work();
+  const last = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  return { first, last, cpu, redisSeconds: (await redisCpuSeconds()) - redis0 };
 }
 
 async function drained(queue: Queue): Promise<void> {
@@ -63,7 +90,12 @@ async function drained(queue: Queue): Promise<void> {
   }
 }
 
-async function bare(jobs = JOBS): Promise<Round> {
+/**
+ * Bare BullMQ: a queue and two workers with default options. With `dedup`, each job is added with the two
+ * options the executor adds to every run (its own job id, and a deduplication id), to show what those cost
+ * BullMQ itself.
+ */
+async function bare(jobs = JOBS, dedup = false): Promise<Round> {
   const prefix = uniquePrefix();
   const connection = redisConnection(REDIS_URL);
   const queue = new Queue(QUEUE_NAME, { connection, prefix });
@@ -82,24 +114,25 @@ async function bare(jobs = JOBS): Promise<Round> {
   );
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const limit = pLimit(ENQUEUE_PARALLEL);
-  const cpu0 = process.cpuUsage();
-  const first = performance.now();
-  await Promise.all(
-    Array.from({ length: jobs }, (_, i) =>
-      limit(async () => {
-        const name = `noop-${i}`;
-        enqueuedAt.set(name, performance.now());
-        await queue.add(name, { trigger: 'manual', args: {} }, jobOptions(1, 5_000));
-      }),
-    ),
-  );
-  await drained(queue);
-  const last = performance.now();
-  const cpu = process.cpuUsage(cpu0);
+  const time = await timed(async () => {
+    await Promise.all(
+      Array.from({ length: jobs }, (_, i) =>
+        limit(async () => {
+          const name = `noop-${i}`;
+          const options = dedup
+            ? { ...jobOptions(1, 5_000), jobId: randomUUID(), deduplication: { id: name } }
+            : jobOptions(1, 5_000);
+          enqueuedAt.set(name, performance.now());
+          await queue.add(name, { trigger: 'manual', args: {} }, options);
+        }),
+      ),
+    );
+    await drained(queue);
+  });
   await Promise.all(workers.map((w) => w.close()));
   await queue.close();
   await dropPrefix(prefix);
-  return summarize(enqueuedAt, startedAt, { first, last, cpu });
+  return summarize(enqueuedAt, startedAt, time);
 }
 
 async function product(jobs = JOBS): Promise<Round> {
@@ -130,48 +163,57 @@ async function product(jobs = JOBS): Promise<Round> {
   await Promise.all(workers.map((w) => w.start()));
   const queue = new Queue(QUEUE_NAME, { connection: redisConnection(REDIS_URL), prefix });
   const limit = pLimit(ENQUEUE_PARALLEL);
-  const cpu0 = process.cpuUsage();
-  const first = performance.now();
-  await Promise.all(
-    catalogue.map((job) =>
-      limit(async () => {
-        enqueuedAt.set(job.name, performance.now());
-        await client.trigger(job.name);
-      }),
-    ),
-  );
-  await drained(queue);
-  const last = performance.now();
-  const cpu = process.cpuUsage(cpu0);
+  const time = await timed(async () => {
+    await Promise.all(
+      catalogue.map((job) =>
+        limit(async () => {
+          enqueuedAt.set(job.name, performance.now());
+          await client.trigger(job.name);
+        }),
+      ),
+    );
+    await drained(queue);
+  });
   await Promise.all([...workers, client].map((e) => e.stop()));
   await queue.close();
   await dropPrefix(prefix);
-  return summarize(enqueuedAt, startedAt, { first, last, cpu });
+  return summarize(enqueuedAt, startedAt, time);
 }
 
 await assertRedis();
 const fmt = (r: Round) =>
-  `${r.jobsPerSec.toFixed(0).padStart(6)} jobs/s   latency p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   CPU ${r.cpuUs.toFixed(0).padStart(4)} µs/job`;
+  `${r.jobsPerSec.toFixed(0).padStart(6)} jobs/s   latency p50 ${r.p50.toFixed(1).padStart(7)} ms   p99 ${r.p99.toFixed(1).padStart(7)} ms   CPU ${r.cpuUs.toFixed(0).padStart(4)} µs/job   Redis ${r.redisUs.toFixed(0).padStart(3)} µs/job`;
 process.stdout.write(
   `${JOBS} no-op jobs, 2 workers × concurrency ${CONCURRENCY}, ${ENQUEUE_PARALLEL} enqueues in flight, Redis ${REDIS_URL}\n`,
 );
+const sides = {
+  'bare BullMQ': () => bare(),
+  'bare + dedup ids': () => bare(JOBS, true),
+  'queue executor': () => product(),
+};
+type Side = keyof typeof sides;
 await bare(JOBS / 10);
+await bare(JOBS / 10, true);
 await product(JOBS / 10);
-const results = { bare: [] as Round[], product: [] as Round[] };
+const results = new Map<Side, Round[]>();
 for (let round = 1; round <= ROUNDS; round++) {
-  const b = await bare();
-  results.bare.push(b);
-  process.stdout.write(`round ${round} bare BullMQ      ${fmt(b)}\n`);
-  const p = await product();
-  results.product.push(p);
-  process.stdout.write(`round ${round} queue executor  ${fmt(p)}\n`);
+  for (const [side, run] of Object.entries(sides) as [Side, () => Promise<Round>][]) {
+    const r = await run();
+    results.set(side, [...(results.get(side) ?? []), r]);
+    process.stdout.write(`round ${round} ${side.padEnd(17)} ${fmt(r)}\n`);
+  }
 }
-const median = (rounds: Round[]) =>
-  [...rounds].sort((x, y) => x.jobsPerSec - y.jobsPerSec)[Math.floor(rounds.length / 2)] as Round;
-const b = median(results.bare);
-const p = median(results.product);
-process.stdout.write(`\nmedian bare BullMQ      ${fmt(b)}\nmedian queue executor  ${fmt(p)}\n`);
+const median = (side: Side) =>
+  [...(results.get(side) ?? [])].sort((x, y) => x.jobsPerSec - y.jobsPerSec)[Math.floor(ROUNDS / 2)] as Round;
+const b = median('bare BullMQ');
+const d = median('bare + dedup ids');
+const p = median('queue executor');
 process.stdout.write(
-  `ratio (executor / bare) jobs/s ${(p.jobsPerSec / b.jobsPerSec).toFixed(2)} (goal ≥ 0.8)   p50 latency bare/executor ${(b.p50 / p.p50).toFixed(2)}\n`,
+  `\nmedian bare BullMQ       ${fmt(b)}\nmedian bare + dedup ids  ${fmt(d)}\nmedian queue executor    ${fmt(p)}\n`,
+);
+const ratio = (x: Round, y: Round) => (x.jobsPerSec / y.jobsPerSec).toFixed(2);
+process.stdout.write(
+  `ratio (executor / bare) jobs/s ${ratio(p, b)} (goal ≥ 0.8)   p50 latency bare/executor ${(b.p50 / p.p50).toFixed(2)}\n` +
+    `  of which BullMQ's deduplication and job ids: bare + dedup ids / bare ${ratio(d, b)}; executor / (bare + dedup ids) ${ratio(p, d)}\n`,
 );
 process.exit(0);

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DelayedError, Job, Queue, QueueEvents, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import {
+  DelayedError,
+  Job,
+  type JobsOptions,
+  Queue,
+  QueueEvents,
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+} from 'bullmq';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import { describeError, EtlError } from '../internal/errors.ts';
@@ -114,7 +123,9 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
    * run that holds the job's name: `jobId` when added, the other run's when not.
    */
   async function enqueue(job: JobDefinition, data: QueueJobData, attempts: number, jobId: string): Promise<string> {
-    const options = { ...jobOptions(attempts, retryBaseMs), jobId, deduplication: { id: job.name } };
+    const options: JobsOptions = jobOptions(attempts, retryBaseMs);
+    options.jobId = jobId;
+    options.deduplication = { id: job.name };
     const holder = (await queue.add(job.name, data, options)).id as string;
     if (holder === jobId || !(await releaseIfFinished(holder))) return holder;
     return (await queue.add(job.name, data, options)).id as string;
@@ -344,6 +355,7 @@ function reportTo(bull: Job<QueueJobData, QueueJobOutcome>) {
 
 /** A result BullMQ can store as JSON: the error objects behind failed runs stay in this process. */
 function serializable(result: JobResult): QueueJobOutcome {
+  if (!result.runs.some((run) => run.cause !== undefined)) return result;
   return { ...result, runs: result.runs.map(({ cause: _cause, ...run }) => run) };
 }
 
