@@ -10,6 +10,7 @@ import type { JobDefinition } from '../src/jobs/defineJob.ts';
 import type { Executor } from '../src/jobs/executor.ts';
 import { QUEUE_NAME, redisConnection, waitForRedis } from '../src/jobs/queueConnection.ts';
 import type { QueueExecutorDeps } from '../src/jobs/queueExecutor.ts';
+import { testConfig } from './helpers/config.ts';
 import { openTestDb, type TestDb } from './helpers/databases.ts';
 import {
   assertRedis,
@@ -20,6 +21,7 @@ import {
   testJob,
   uniquePrefix,
 } from './helpers/queue.ts';
+import { startTcpProxy } from './helpers/tcpProxy.ts';
 
 let testDb: TestDb;
 const open: Executor[] = [];
@@ -238,6 +240,59 @@ describe('queue executor (BullMQ on a real Redis)', () => {
     expect(lost.aborted).toBe(true);
     expect(lost.ended as number).toBeLessThan(lost.started + 5_000);
     expect(recovered.started).toBeGreaterThanOrEqual(lost.ended as number);
+  });
+
+  it('error: a run whose lock cannot be renewed (Redis unreachable for a lock lifetime) stops at its next checkpoint; the job is recovered after', async () => {
+    const redis = new URL(REDIS_URL);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    const runs: { started: number; aborted?: number }[] = [];
+    const catalogue = [
+      testJob('cut-off', async ({ signal }) => {
+        const run: (typeof runs)[number] = { started: Date.now() };
+        runs.push(run);
+        // The first run waits for its checkpoint signal (or 10 s); the recovered one finishes at once.
+        if (runs.length === 1) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 10_000);
+            signal.addEventListener('abort', () => {
+              run.aborted = Date.now();
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+        }
+        return signal.aborted ? { status: 'failed', error: 'stopped at checkpoint', retryable: true } : undefined;
+      }),
+    ];
+    const prefix = uniquePrefix();
+    prefixes.push(prefix);
+    const executor = testExecutor({
+      config: testConfig({ REDIS_URL: `redis://${proxy.address}`, QUEUE_PREFIX: prefix }),
+      db: testDb.db,
+      catalogue,
+      worker: { concurrency: 1, lockMs: 600 },
+    });
+    open.push(executor);
+    try {
+      await executor.start();
+      const triggered = await executor.trigger('cut-off', { retries: 0 });
+      await waitFor(() => runs.length === 1);
+      await proxy.cut();
+      const [cut] = runs as [(typeof runs)[number]];
+      const abortedAt = (await waitFor(() => cut.aborted, 5_000)) as number;
+      // Renewals come every quarter of lockMs; the run stops once none has landed for a whole lockMs.
+      expect(abortedAt - cut.started).toBeGreaterThanOrEqual(600);
+      expect(abortedAt - cut.started).toBeLessThan(3_000);
+      await proxy.mend();
+      // Redis back: the lapsed run is recovered as stalled and runs again, after the first one stopped.
+      expect((await triggered.done).status).toBe('succeeded');
+      expect(runs).toHaveLength(2);
+      expect(runs[1]?.started).toBeGreaterThanOrEqual(abortedAt);
+    } finally {
+      await proxy.mend();
+      await executor.stop();
+      await proxy.close();
+    }
   });
 
   it('behavior: stop() lets the job reach its checkpoint and hands it back; another worker finishes it', async () => {
