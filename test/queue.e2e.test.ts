@@ -109,6 +109,64 @@ describe('queue executor (BullMQ on a real Redis)', () => {
     expect((await queue.getDelayed()).map((j) => j.name)).toEqual(['hourly']);
   });
 
+  it('behavior: ticks of a job scheduler add runs; a tick that finds the previous run still going is skipped', async () => {
+    let running = 0;
+    let most = 0;
+    const triggers: string[] = [];
+    const catalogue = [
+      // Every second, running 1.5 s: every other tick finds the previous run going.
+      testJob(
+        'every-second',
+        async ({ trigger }) => {
+          triggers.push(trigger);
+          most = Math.max(most, ++running);
+          await sleep(1_500);
+          running--;
+          return undefined;
+        },
+        { schedule: '* * * * * *' },
+      ),
+    ];
+    const { executor, prefix } = setup(catalogue, { scheduler: true, worker: { concurrency: 4 } });
+    const queue = inspect(prefix);
+    await executor.start();
+    await waitFor(() => triggers.length >= 2, 10_000);
+    await executor.stop();
+
+    const done = await queue.getCompleted(0, -1);
+    const ticks = done.filter((job) => job.deduplicationId === undefined).map((job) => job.returnvalue);
+    const runs = done.filter((job) => job.deduplicationId === 'every-second');
+    expect(ticks.filter((outcome) => outcome.enqueued).length).toBeGreaterThanOrEqual(2);
+    expect(ticks.filter((outcome) => outcome.skipped === 'the previous run was still going').length).toBeGreaterThan(0);
+    // Each run a tick enqueued, and no other, ran (the last may still have been going at stop()).
+    const enqueued = new Set(ticks.map((outcome) => outcome.enqueued).filter(Boolean));
+    for (const run of runs) expect(enqueued.has(run.id)).toBe(true);
+    expect(triggers.every((trigger) => trigger === 'schedule')).toBe(true);
+    expect(most).toBe(1);
+  });
+
+  it('behavior: a name still held by a run that ended outside a worker (stalled-job limit) is freed by the next trigger', async () => {
+    const ran: string[] = [];
+    const catalogue = [testJob('orphaned', async () => void ran.push('run'))];
+    const { executor, prefix } = setup(catalogue, { worker: {} });
+    await executor.start();
+    const first = await executor.trigger('orphaned');
+    expect((await first.done).status).toBe('succeeded');
+    // BullMQ failing a job for its stalled count does not release its deduplication id: point the name at
+    // the finished run, as that leaves it.
+    const client = new Redis(REDIS_URL);
+    try {
+      await client.set(`${prefix}:${QUEUE_NAME}:de:orphaned`, first.id);
+    } finally {
+      client.disconnect();
+    }
+
+    const second = await executor.trigger('orphaned');
+    expect(second.id).not.toBe(first.id);
+    expect((await second.done).status).toBe('succeeded');
+    expect(ran).toEqual(['run', 'run']);
+  });
+
   it('behavior: a failing job alerts exactly once, after its retries', async () => {
     const received: { text: string }[] = [];
     const receiver: Server = createServer((req, res) => {
