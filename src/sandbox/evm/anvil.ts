@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,15 +76,28 @@ export function jsonRpc(url: string) {
   };
 }
 
+/** util-linux's setpriv (in every Debian and Ubuntu), which can ask the kernel to kill a child with its parent. */
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The command that runs `bin args`: on Linux under `setpriv --pdeathsig KILL`, which then execs it (same PID),
+ * so the kernel kills it when this process dies, even by SIGKILL, when no exit hook runs.
+ */
+export function orphanProof(bin: string, args: readonly string[]): [string, string[]] {
+  if (process.platform !== 'linux' || !existsSync(SETPRIV)) return [bin, [...args]];
+  return [SETPRIV, ['--pdeathsig', 'KILL', bin, ...args]];
+}
+
 /**
  * Starts anvil on a free port and waits until it answers. `close()` kills it; a caller that forgets is still
- * covered by the exit hook, so no anvil outlives the process that started it.
+ * covered by the exit hook, and on Linux a caller killed outright by its parent-death signal, so no anvil
+ * outlives the process that started it.
  */
 export async function startAnvil(args: readonly string[] = []): Promise<Anvil> {
   const bin = anvilBinary();
   if (!bin) throw new Error('anvil is not installed: run npm install (devDependency @foundry-rs/anvil)');
   const port = await freePort();
-  const child: ChildProcess = spawn(bin, ['--port', String(port), '--silent', ...args], {
+  const child: ChildProcess = spawn(...orphanProof(bin, ['--port', String(port), '--silent', ...args]), {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
