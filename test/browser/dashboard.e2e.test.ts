@@ -64,7 +64,12 @@ describe('dashboard in headless Chromium against a sandbox-filled database', () 
     expect(await page.locator('#error-banner').isHidden()).toBe(true);
   }
 
-  const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+  /** Saves the page, after checking it fits the window's width (wide tables scroll inside their card). */
+  async function shot(name: string): Promise<void> {
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, window: innerWidth }));
+    expect(widths.page, `${name} is wider than the window`).toBeLessThanOrEqual(widths.window);
+    await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+  }
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
