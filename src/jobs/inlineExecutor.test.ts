@@ -95,4 +95,37 @@ describe('inline executor', () => {
     await executor.stop();
     expect(executor.nextRun('demo')).toBeNull();
   });
+
+  it('error: a run that rejects with its signal on a timeout fails as a retryable ETL_JOB_TIMEOUT', async () => {
+    let attempts = 0;
+    const { executor } = harness(
+      ({ signal }) => {
+        attempts++;
+        // As fetch and streams do: reject with the signal's reason.
+        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      },
+      { timeoutMs: 50, retries: 1 },
+    );
+    const result = await (await executor.trigger('demo')).done;
+    expect(result).toMatchObject({ status: 'failed', retryable: true });
+    expect(result.error).toMatch(/^ETL_JOB_TIMEOUT: demo ran longer than 50 ms/);
+    expect(attempts).toBe(2);
+  });
+
+  it('behavior: a run stopped by shutdown before its timeout is not reported as a timeout', async () => {
+    const { executor } = harness(
+      ({ signal }) =>
+        new Promise((resolve) =>
+          signal.addEventListener('abort', () =>
+            // Its checkpoint takes longer than the timeout: the stop stays the reason.
+            setTimeout(() => resolve({ job: 'demo', status: 'failed', runs: [], error: 'ETL_ABORTED' }), 150),
+          ),
+        ),
+      { timeoutMs: 100, retries: 0 },
+    );
+    const triggered = await executor.trigger('demo');
+    await new Promise((r) => setTimeout(r, 20));
+    await executor.stop();
+    expect((await triggered.done).error).toBe('ETL_ABORTED');
+  });
 });

@@ -42,10 +42,16 @@ export function createJobRunner(deps: JobRunnerDeps) {
    * does the timeout.
    */
   async function attempt(job: JobDefinition, options: TriggerOptions, abort: AbortController): Promise<JobResult> {
+    const timeoutError = () =>
+      new EtlError('ETL_JOB_TIMEOUT', `${job.name} ran longer than ${job.timeoutMs} ms and was stopped`, {
+        retryable: true,
+      });
     let timedOut = false;
     const timer = setTimeout(() => {
+      // A run already stopping (shutdown, a lost lock) keeps that reason.
+      if (abort.signal.aborted) return;
       timedOut = true;
-      abort.abort(new EtlError('ETL_JOB_TIMEOUT', `${job.name} ran longer than ${job.timeoutMs} ms`));
+      abort.abort(timeoutError());
     }, job.timeoutMs);
     try {
       const result = await job.run({
@@ -65,20 +71,18 @@ export function createJobRunner(deps: JobRunnerDeps) {
         },
       });
       if (timedOut && result.status === 'failed') {
-        return {
-          ...result,
-          error: `ETL_JOB_TIMEOUT: ${job.name} ran longer than ${job.timeoutMs} ms and was stopped`,
-          retryable: true,
-        };
+        return { ...result, error: `ETL_JOB_TIMEOUT: ${timeoutError().message}`, retryable: true };
       }
       return result;
-    } catch (error) {
+    } catch (thrown) {
+      // A job that rejects with its signal's reason on a timeout fails as the timeout, whatever it threw.
+      const error = timedOut ? timeoutError() : thrown;
       const message = error instanceof Error ? error.message : String(error);
       return {
         job: job.name,
         status: 'failed',
         runs: [],
-        error: message,
+        error: timedOut ? `ETL_JOB_TIMEOUT: ${message}` : message,
         retryable: !(error instanceof EtlError) || error.retryable,
       };
     } finally {

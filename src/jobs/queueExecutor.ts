@@ -49,7 +49,6 @@ export interface QueueExecutorDeps {
   retryBaseMs?: number;
 }
 
-/** What a queued job returns to BullMQ (and Bull Board): the job's result, or why a scheduled tick was skipped. */
 /**
  * What a queued job returns to BullMQ (and Bull Board): the job's result; for a tick (a job scheduler's job), the
  * run it enqueued or why it enqueued none.
@@ -127,19 +126,24 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     options.jobId = jobId;
     options.deduplication = { id: job.name };
     const holder = (await queue.add(job.name, data, options)).id as string;
-    if (holder === jobId || !(await releaseIfFinished(holder))) return holder;
+    if (holder === jobId || !(await finishedHolder(holder))) return holder;
     return (await queue.add(job.name, data, options)).id as string;
   }
 
   /**
-   * A run that finished without going through a processor (failed by BullMQ's stalled-job limit) never gave
-   * its name back. Frees it, only while it still points at that run; true when freed.
+   * True when the run that held the name has finished: it ended between the add and now (the name is free
+   * already), or, should it ever happen, it ended and still holds the name (BullMQ releases the name in the
+   * same script that finishes a run, so this is a guard: a name held forever would stop the job for good).
+   * A name is freed only while it still points at that run.
    */
-  async function releaseIfFinished(id: string): Promise<boolean> {
+  async function finishedHolder(id: string): Promise<boolean> {
     const holder = await Job.fromId(queue, id);
-    if (!holder || (!(await holder.isCompleted()) && !(await holder.isFailed()))) return false;
-    deps.log.warn({ job: holder.name, queueJob: id }, 'freeing the name of a run that ended without releasing it');
-    return holder.removeDeduplicationKey();
+    if (!holder) return true;
+    if (!(await holder.isCompleted()) && !(await holder.isFailed())) return false;
+    if (await holder.removeDeduplicationKey()) {
+      deps.log.warn({ job: holder.name, queueJob: id }, 'freed the name of a finished run that still held it');
+    }
+    return true;
   }
 
   /** A job scheduler's job (or one added by hand, without a deduplication id) enqueues the run it stands for. */
@@ -162,7 +166,8 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
   /** Stops a run at its next checkpoint: its lock is gone, so another worker may start the job. */
   function loseLock(id: string) {
     const held = inFlight.get(id);
-    if (!held || held.lockLost) return;
+    // While stopping, runs are handed back (and their locks released) on purpose.
+    if (!held || held.lockLost || stopping.signal.aborted) return;
     held.lockLost = true;
     deps.log.error(
       { job: held.job, queueJob: id },
@@ -178,6 +183,12 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     if (!job) throw new UnrecoverableError(`ETL_JOB_UNKNOWN: no job ${bull.name} in this worker's catalogue`);
     if (bull.deduplicationId === undefined) return tick(bull, job, token);
     const id = bull.id as string;
+    if (inFlight.has(id)) {
+      // This worker's own attempt lost the lock and has not reached its checkpoint yet; BullMQ recovered the job
+      // and handed it back here. Two attempts of one job must not share its lock tracking: try again later.
+      await bull.moveToDelayed(Date.now() + lockMs, token);
+      throw new DelayedError();
+    }
     // Aborted by stop() or a lost lock: one plain controller per run, no listener on a shared signal.
     const held: InFlight = { job: job.name, run: new AbortController(), renewedAt: Date.now(), lockLost: false };
     if (stopping.signal.aborted) held.run.abort();
@@ -221,7 +232,7 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
       );
       throw new Error(result.error ?? `${job.name} failed`);
     } finally {
-      inFlight.delete(id);
+      if (inFlight.get(id) === held) inFlight.delete(id);
     }
   }
 
@@ -270,11 +281,12 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
         if (held) held.renewedAt = now;
       }
     });
-    // Unreachable Redis: renewals fail as errors, not per job; a run not renewed for a lock's lifetime has lost it.
+    // Unreachable Redis: renewals fail as errors, not per job. BullMQ renews each lock every quarter to half of
+    // lockMs, so a run with no renewal for three quarters of it is about to lose its lock: stop it before then.
     watchdog = setInterval(
       () => {
         const now = Date.now();
-        for (const [id, held] of inFlight) if (now - held.renewedAt > lockMs) loseLock(id);
+        for (const [id, held] of inFlight) if (now - held.renewedAt > lockMs * 0.75) loseLock(id);
       },
       Math.max(50, Math.floor(lockMs / 4)),
     );

@@ -62,6 +62,22 @@ describe('Bull Board at /jobs/queues', () => {
     expect(queue).toMatchObject({ name: 'jobs', counts: { waiting: 1 }, allowRetries: false });
   });
 
+  it('error: retrying from the board is refused (a retried run would escape the one-run-per-job guarantee)', async () => {
+    const { server } = await serve({ API_TOKEN: TOKEN });
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    for (const url of ['/jobs/queues/api/queues/jobs/retry/failed', '/jobs/queues/api/queues/jobs/some-run/retry']) {
+      const res = await server.inject({ method: 'PUT', url, headers });
+      expect(res.statusCode, url).toBe(403);
+      expect(res.json()).toMatchObject({
+        error: 'ETL_QUEUE_RETRY_DISABLED',
+        message: expect.stringContaining('crypto-etl run'),
+      });
+    }
+    // The rest of the board's actions still work.
+    const clean = await server.inject({ method: 'PUT', url: '/jobs/queues/api/queues/jobs/clean/completed', headers });
+    expect(clean.statusCode).toBeLessThan(300);
+  });
+
   it('error: no or wrong credentials get 401 with a Basic challenge a browser answers', async () => {
     const { server } = await serve({ API_TOKEN: TOKEN });
     for (const authorization of [undefined, 'Bearer wrong-token-0123456789', basic('wrong')]) {

@@ -10,6 +10,9 @@ import type { ServerDeps } from '../deps.ts';
 /** Where Bull Board lives: the queue monitor (Flower's role in the seeds). */
 export const QUEUES_PATH = '/jobs/queues';
 
+/** Bull Board's two retry routes: every job of a status, and one job. */
+const RETRY_ROUTE = new RegExp(`^${QUEUES_PATH}/api/queues/[^/]+/(?:retry/[^/]+|[^/]+/retry)$`);
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
@@ -57,6 +60,17 @@ export const queueRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app 
   });
 
   // The board's own routes stay out of the OpenAPI document: they are a UI, not the product's API.
+  // The board hides its retry buttons (below), but its API would still retry: refuse that too.
+  server.addHook('preHandler', async (request, reply) => {
+    if (request.method === 'PUT' && RETRY_ROUTE.test(request.url.split('?')[0] ?? '')) {
+      return reply.status(403).send({
+        error: 'ETL_QUEUE_RETRY_DISABLED',
+        message:
+          'Retrying a finished run is off: it would run beside any new run of the job. Start the job again instead: crypto-etl run <job>, or POST /api/jobs/<job>/run',
+      });
+    }
+  });
+
   server.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, hide: true };
   });
@@ -65,7 +79,7 @@ export const queueRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app 
   server.addHook('onClose', () => queue.close());
   const adapter = new FastifyAdapter().setBasePath(QUEUES_PATH);
   createBullBoard({
-    // No retry button: a finished run retried by hand would run without the job's deduplication id, so
+    // No retry: a finished run retried by hand would run without holding the job's deduplication id, so
     // beside a new run of the same job. `crypto-etl run <job>` (or the API) starts it again instead.
     queues: [new BullMQAdapter(queue, { allowRetries: false })],
     serverAdapter: adapter,
