@@ -69,7 +69,7 @@ describe('crypto-etl in queue mode', () => {
       await worker.waitFor(/worker ready/, 60_000);
       const queued = await runCli(['run', 'quality'], env);
       expect(queued.code).toBe(0);
-      expect(queued.stdout).toMatch(/^queued quality as job \d+/);
+      expect(queued.stdout).toMatch(/^queued quality as job [0-9a-f]{8}-[0-9a-f-]{27}: /);
 
       const ok = await runCli(['run', 'warehouse-refresh', '--wait'], env);
       expect(ok.code).toBe(0);
