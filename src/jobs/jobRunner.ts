@@ -42,17 +42,8 @@ export function createJobRunner(deps: JobRunnerDeps) {
    * does the timeout.
    */
   async function attempt(job: JobDefinition, options: TriggerOptions, abort: AbortController): Promise<JobResult> {
-    const timeoutError = () =>
-      new EtlError('ETL_JOB_TIMEOUT', `${job.name} ran longer than ${job.timeoutMs} ms and was stopped`, {
-        retryable: true,
-      });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      // A run already stopping (shutdown, a lost lock) keeps that reason.
-      if (abort.signal.aborted) return;
-      timedOut = true;
-      abort.abort(timeoutError());
-    }, job.timeoutMs);
+    const deadline: Deadline = { job, abort, passed: false };
+    const timer = setTimeout(expire, job.timeoutMs, deadline);
     try {
       const result = await job.run({
         config: deps.config,
@@ -70,19 +61,19 @@ export function createJobRunner(deps: JobRunnerDeps) {
           return abort.signal;
         },
       });
-      if (timedOut && result.status === 'failed') {
-        return { ...result, error: `ETL_JOB_TIMEOUT: ${timeoutError().message}`, retryable: true };
+      if (deadline.passed && result.status === 'failed') {
+        return { ...result, error: `ETL_JOB_TIMEOUT: ${timeoutError(job).message}`, retryable: true };
       }
       return result;
     } catch (thrown) {
       // A job that rejects with its signal's reason on a timeout fails as the timeout, whatever it threw.
-      const error = timedOut ? timeoutError() : thrown;
+      const error = deadline.passed ? timeoutError(job) : thrown;
       const message = error instanceof Error ? error.message : String(error);
       return {
         job: job.name,
         status: 'failed',
         runs: [],
-        error: timedOut ? `ETL_JOB_TIMEOUT: ${message}` : message,
+        error: deadline.passed ? `ETL_JOB_TIMEOUT: ${message}` : message,
         retryable: !(error instanceof EtlError) || error.retryable,
       };
     } finally {
@@ -121,3 +112,23 @@ export function createJobRunner(deps: JobRunnerDeps) {
 }
 
 export type JobRunner = ReturnType<typeof createJobRunner>;
+
+/** A run's timeout. Module-level functions rather than closures: a run can start thousands of times a second. */
+interface Deadline {
+  job: JobDefinition;
+  abort: AbortController;
+  passed: boolean;
+}
+
+function expire(deadline: Deadline): void {
+  // A run already stopping (shutdown, a lost lock) keeps that reason.
+  if (deadline.abort.signal.aborted) return;
+  deadline.passed = true;
+  deadline.abort.abort(timeoutError(deadline.job));
+}
+
+function timeoutError(job: JobDefinition): EtlError {
+  return new EtlError('ETL_JOB_TIMEOUT', `${job.name} ran longer than ${job.timeoutMs} ms and was stopped`, {
+    retryable: true,
+  });
+}
