@@ -19,6 +19,7 @@ import { nextRunOf } from '../pipeline/status.ts';
 import { findJob } from './catalogue.ts';
 import type { JobDefinition, JobResult } from './defineJob.ts';
 import type { Executor, Triggered, TriggerOptions } from './executor.ts';
+import { trackInFlightRuns } from './inFlightRuns.ts';
 import type { JobRunner } from './jobRunner.ts';
 import { QUEUE_NAME, redisConnection, waitForRedis } from './queueConnection.ts';
 import { jobOptions, type QueueJobData, syncSchedules } from './queueSchedules.ts';
@@ -64,14 +65,6 @@ const BUSY_DELAY_MS = 5_000;
  */
 const MAX_LOST = 2;
 
-/** A run in this worker: its abort controller, and when BullMQ last renewed its lock. */
-interface InFlight {
-  job: string;
-  run: AbortController;
-  renewedAt: number;
-  lockLost: boolean;
-}
-
 /**
  * The queue executor: one BullMQ queue on Redis, any number of workers on any number of machines.
  * - A job never overlaps itself: every run is added with BullMQ's deduplication id set to the job's name, which
@@ -79,8 +72,7 @@ interface InFlight {
  *   held adds nothing: `trigger` refuses, a scheduled tick is skipped. Job schedulers cannot carry that id, so
  *   their jobs are ticks that add the run.
  * - BullMQ owns the retries (attempts with exponential backoff); the alert goes out once, after the last one.
- * - A run whose BullMQ lock is taken from it or cannot be renewed stops at its next checkpoint: by then another
- *   worker may have picked the job up.
+ * - A run whose BullMQ lock is taken from it or cannot be renewed stops at its next checkpoint (inFlightRuns.ts).
  * - `stop()` (SIGTERM) lets the job in flight reach its next checkpoint and hands it back to the queue;
  *   a worker that dies instead leaves a stalled job that another worker picks up after `lockMs`.
  */
@@ -94,10 +86,9 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
   const lockMs = workerOptions?.lockMs ?? DEFAULT_LOCK_MS;
   const jobs = new Map(deps.catalogue.map((job) => [job.name, job]));
   const queue = new Queue<QueueJobData, QueueJobOutcome>(QUEUE_NAME, { connection, prefix });
-  const stopping = new AbortController();
-  const inFlight = new Map<string, InFlight>();
+  let stopping = false;
+  const inFlight = trackInFlightRuns({ lockMs, log: deps.log });
   let worker: Worker<QueueJobData, QueueJobOutcome> | undefined;
-  let watchdog: NodeJS.Timeout | undefined;
   let events: Promise<QueueEvents> | undefined;
   let ready: Promise<void> | undefined;
   queue.on('error', (error) => deps.log.error({ error: describeError(error) }, 'queue connection error'));
@@ -163,19 +154,6 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     throw new DelayedError();
   }
 
-  /** Stops a run at its next checkpoint: its lock is gone, so another worker may start the job. */
-  function loseLock(id: string) {
-    const held = inFlight.get(id);
-    // While stopping, runs are handed back (and their locks released) on purpose.
-    if (!held || held.lockLost || stopping.signal.aborted) return;
-    held.lockLost = true;
-    deps.log.error(
-      { job: held.job, queueJob: id },
-      'lost the job lock (taken over, or Redis unreachable): stopping at the next checkpoint',
-    );
-    held.run.abort();
-  }
-
   // Two parameters, not BullMQ's third (a per-job AbortSignal): shutdown has its own signal, and BullMQ only
   // builds a controller per job for processors that take one.
   async function processJob(bull: Job<QueueJobData, QueueJobOutcome>, token?: string): Promise<QueueJobOutcome> {
@@ -183,16 +161,13 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     if (!job) throw new UnrecoverableError(`ETL_JOB_UNKNOWN: no job ${bull.name} in this worker's catalogue`);
     if (bull.deduplicationId === undefined) return tick(bull, job, token);
     const id = bull.id as string;
-    if (inFlight.has(id)) {
+    const held = inFlight.begin(id, job.name);
+    if (!held) {
       // This worker's own attempt lost the lock and has not reached its checkpoint yet; BullMQ recovered the job
       // and handed it back here. Two attempts of one job must not share its lock tracking: try again later.
       await bull.moveToDelayed(Date.now() + lockMs, token);
       throw new DelayedError();
     }
-    // Aborted by stop() or a lost lock: one plain controller per run, no listener on a shared signal.
-    const held: InFlight = { job: job.name, run: new AbortController(), renewedAt: Date.now(), lockLost: false };
-    if (stopping.signal.aborted) held.run.abort();
-    inFlight.set(id, held);
     try {
       if (bull.stalledCounter > 0) {
         await markAbandonedRuns(deps.db, job.name).catch((error) =>
@@ -207,15 +182,15 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
       const result = await deps.jobRunner.attempt(
         job,
         { trigger: bull.data.trigger, args: bull.data.args, onProgress: reportTo(bull) },
-        held.run,
+        held.abort,
       );
       if (result.status === 'succeeded') return serializable(result);
-      if (held.lockLost && !stopping.signal.aborted) {
+      if (held.lockLost && !stopping) {
         throw new Error(
           `ETL_WORKER_LOST: ${job.name} lost its lock and stopped at its last checkpoint, so that no other run overlaps it`,
         );
       }
-      if (stopping.signal.aborted) {
+      if (stopping) {
         // Shutdown: the run stopped at a checkpoint; another worker resumes it, and it costs no attempt.
         jobLog(job, id).info('handing the job back to the queue: this worker is stopping');
         await bull.moveToWait(token);
@@ -232,7 +207,7 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
       );
       throw new Error(result.error ?? `${job.name} failed`);
     } finally {
-      if (inFlight.get(id) === held) inFlight.delete(id);
+      inFlight.end(id, held);
     }
   }
 
@@ -269,30 +244,6 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     return () => void queueEvents.off('progress', onEvent);
   }
 
-  function watchLocks(w: Worker<QueueJobData, QueueJobOutcome>) {
-    // Taken over: BullMQ found another token on the lock when renewing it.
-    w.on('lockRenewalFailed', (ids) => {
-      for (const id of ids) loseLock(id);
-    });
-    w.on('locksRenewed', ({ jobIds }) => {
-      const now = Date.now();
-      for (const id of jobIds) {
-        const held = inFlight.get(id);
-        if (held) held.renewedAt = now;
-      }
-    });
-    // Unreachable Redis: renewals fail as errors, not per job. BullMQ renews each lock every quarter to half of
-    // lockMs, so a run with no renewal for three quarters of it is about to lose its lock: stop it before then.
-    watchdog = setInterval(
-      () => {
-        const now = Date.now();
-        for (const [id, held] of inFlight) if (now - held.renewedAt > lockMs * 0.75) loseLock(id);
-      },
-      Math.max(50, Math.floor(lockMs / 4)),
-    );
-    watchdog.unref();
-  }
-
   return {
     kind: 'queue',
     async start() {
@@ -312,7 +263,7 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
           maxStalledCount: MAX_LOST + 1,
         });
         worker.on('error', (error) => deps.log.error({ error: describeError(error) }, 'worker error'));
-        watchLocks(worker);
+        inFlight.watch(worker);
         await waitForRedis(worker.waitUntilReady(), url);
         deps.log.info({ concurrency: worker.concurrency, prefix }, 'worker ready: waiting for jobs');
       }
@@ -350,9 +301,8 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
       return nextRunOf(jobs.get(name)?.schedule ?? null);
     },
     async stop() {
-      stopping.abort();
-      for (const held of inFlight.values()) held.run.abort();
-      clearInterval(watchdog);
+      stopping = true;
+      inFlight.stopAll();
       await worker?.close();
       await (await events?.catch(() => undefined))?.close();
       await queue.close();
