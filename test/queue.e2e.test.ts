@@ -298,7 +298,8 @@ describe('queue executor (BullMQ on a real Redis)', () => {
     expect(runs).toHaveLength(2);
     const [lost, recovered] = runs as [(typeof runs)[number], (typeof runs)[number]];
     expect(lost.aborted).toBe(true);
-    expect(lost.ended as number).toBeLessThan(lost.started + 5_000);
+    // Well before the 10 s it would have run unaborted (abort, then its 4 s checkpoint).
+    expect(lost.ended as number).toBeLessThan(lost.started + 8_000);
     expect(recovered.started).toBeGreaterThanOrEqual(lost.ended as number);
   });
 
@@ -345,7 +346,7 @@ describe('queue executor (BullMQ on a real Redis)', () => {
       const cutAt = Date.now();
       const abortedAt = (await waitFor(() => cut.aborted, 5_000)) as number;
       // Renewals come every quarter to half of lockMs; the run stops once none has landed for three quarters.
-      expect(abortedAt - cutAt).toBeLessThan(1_500);
+      expect(abortedAt - cutAt).toBeLessThan(3_000);
       await proxy.mend();
       // Redis back: the lapsed run is recovered as stalled and runs again, after the first one stopped.
       expect((await triggered.done).status).toBe('succeeded');
