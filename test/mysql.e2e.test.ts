@@ -3,8 +3,15 @@ import { silentLogger } from '../src/internal/logger.ts';
 import { createRunLog } from '../src/pipeline/runLog.ts';
 import { createRunner, type Runner } from '../src/pipeline/runner.ts';
 import { isSandboxData, markSandboxData, recentRuns } from '../src/pipeline/status.ts';
+import type { StreamDefinition } from '../src/pipeline/stream.ts';
 import { readWatermark } from '../src/pipeline/watermarks.ts';
+import { startCoinCapEmulator } from '../src/sandbox/coincap/server.ts';
 import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../src/sandbox/coingecko/server.ts';
+import { assetsStream } from '../src/sources/coincap/assetsStream.ts';
+import { createCoinCapClient } from '../src/sources/coincap/client.ts';
+import { exchangesStream } from '../src/sources/coincap/exchangesStream.ts';
+import { historyStream } from '../src/sources/coincap/historyStream.ts';
+import { marketsStream as coincapMarketsStream } from '../src/sources/coincap/marketsStream.ts';
 import { createCoinGeckoClient } from '../src/sources/coingecko/client.ts';
 import { coinsStream } from '../src/sources/coingecko/coinsStream.ts';
 import { marketsStream } from '../src/sources/coingecko/marketsStream.ts';
@@ -55,7 +62,9 @@ describe('MariaDB as the warehouse', () => {
         `${s.etl}.watermarks`,
         `${s.etl}.loaded_files`,
         `${s.staging}.coingecko_prices`,
+        `${s.staging}.coincap_asset_history`,
         `${s.warehouse}.prices_daily`,
+        `${s.warehouse}.price_spread`,
         `${s.warehouse}.market_overview`,
       ]),
     );
@@ -145,6 +154,67 @@ describe('MariaDB as the warehouse', () => {
       [points[0]?.ts],
     );
     expect(Number(row?.price)).toBe(1);
+  });
+
+  it('behavior: CoinCap assets, exchanges, markets and history land exactly; reruns add nothing; price_spread pairs the two sources', async () => {
+    const KEY = 'cc-test-key-0123456789';
+    const cc = await startCoinCapEmulator({ apiKey: KEY, assetCount: 60, now: () => NOW });
+    try {
+      const coincap = createCoinCapClient({
+        config: testConfig({ COINCAP_API_URL: cc.url, COINCAP_API_KEY: KEY, COINCAP_RATE_PER_MIN: '6000' }),
+        log,
+      });
+      const hours = Math.floor((NOW - Date.UTC(2026, 2, 1)) / 3_600_000) + 1;
+      const loadTwice = async <R extends Record<string, unknown>, C>(
+        name: string,
+        stream: () => StreamDefinition<R, C>,
+      ) => {
+        const result = await runner.runStream(stream(), { job: `coincap-${name}` });
+        expect(result, name).toMatchObject({ status: 'succeeded', rowsRejected: 0 });
+        expect((await runner.runStream(stream(), { job: `coincap-${name}` })).rowsLoaded, `${name} rerun`).toBe(0);
+        return result.rowsLoaded;
+      };
+      const loaded = {
+        assets: await loadTwice('assets', () => assetsStream(coincap, { perPage: 50 })),
+        exchanges: await loadTwice('exchanges', () => exchangesStream(coincap)),
+        markets: await loadTwice('markets', () => coincapMarketsStream(coincap, { perPage: 100 })),
+        history: await loadTwice('history', () =>
+          historyStream(coincap, { interval: 'h1', assets: COINS, now: () => new Date(NOW) }),
+        ),
+      };
+      expect(loaded).toMatchObject({ assets: 60, exchanges: 8, history: hours * COINS.length });
+      expect(loaded.markets).toBeGreaterThan(100);
+
+      // Decimal strings stay exact (decimal(65,30) pads with zeros), unix ms become the same UTC instant.
+      const wire = (await (
+        await fetch(`${cc.url}/assets?ids=bitcoin`, { headers: { authorization: `Bearer ${KEY}` } })
+      ).json()) as { data: { priceUsd: string }[] };
+      const [btc] = await t.db.query<{ price_usd: string; updated_at: Date; rank: number }>(
+        `SELECT price_usd, updated_at, "rank" FROM ${s.staging}.coincap_assets WHERE id = 'bitcoin'`,
+      );
+      const trimmed = (x: string) => x.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+      expect(trimmed(String(btc?.price_usd))).toBe(trimmed(wire.data[0]?.priceUsd ?? ''));
+      expect(btc?.updated_at).toEqual(new Date(NOW));
+      expect(Number(btc?.rank)).toBe(1);
+
+      // The view joins CoinCap's hourly points to the CoinGecko hourly rollup of the same coin and hour.
+      await runner.runStream(pricesStream(client(), { coins: COINS, vsCurrency: 'usd', now: () => new Date(NOW) }), {
+        job: 'coingecko-prices',
+      });
+      await refreshRollups(t.db, ROLLUPS);
+      expect(await count(t.db, `${s.warehouse}.price_spread`)).toBe(hours * COINS.length);
+      const rows = await t.db.query<Record<string, string>>(
+        `SELECT coingecko_price_usd AS g, coincap_price_usd AS c, spread_usd AS s, spread_pct AS p
+         FROM ${s.warehouse}.price_spread WHERE coin_id = 'bitcoin' ORDER BY hour`,
+      );
+      for (const r of rows) {
+        const [g, c, spread, pct] = [r.g, r.c, r.s, r.p].map(Number) as [number, number, number, number];
+        expect(spread).toBeCloseTo(c - g, 6);
+        expect(pct).toBeCloseTo((100 * (c - g)) / g, 3);
+      }
+    } finally {
+      await cc.close();
+    }
   });
 
   it('behavior: the run log, watermarks and the sandbox flag work on MySQL (RETURNING, reserved words)', async () => {

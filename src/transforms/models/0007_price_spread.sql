@@ -1,3 +1,4 @@
+-- engines: postgres, mysql (the same SQL on both)
 -- CoinGecko and CoinCap USD prices side by side per coin and hour, with their spread (CoinCap minus CoinGecko).
 -- CoinGecko: the hour's average from the hourly rollup; CoinCap: its hourly (h1) point. Coins match by id.
 CREATE OR REPLACE VIEW {warehouse}.price_spread AS
