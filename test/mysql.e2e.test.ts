@@ -70,6 +70,23 @@ describe('MariaDB as the warehouse', () => {
     );
   });
 
+  it('behavior: two processes migrating a new database at once take turns: each migration applies once', async () => {
+    const { migrate, migrationsFolder, readSqlFiles } = await import('../src/db/migrate.ts');
+    const { openMysql } = await import('../src/db/mysql.ts');
+    const fresh = await openTestDb('mysql', { migrate: false });
+    const other = await openMysql({ url: fresh.url as string, schemas: fresh.db.schemas });
+    try {
+      // A scheduler and a worker starting together, both finding the migrations pending.
+      const [a, b] = await Promise.all([migrate(fresh.db), migrate(other)]);
+      const all = readSqlFiles(migrationsFolder(fresh.db)).map((f) => f.name);
+      expect([...a.applied, ...b.applied].sort()).toEqual(all);
+      expect(a.applied.filter((name) => b.applied.includes(name))).toEqual([]);
+    } finally {
+      await other.close();
+      await fresh.close();
+    }
+  });
+
   it('behavior: coins and markets land through the same storage interface, and reruns change nothing', async () => {
     const coins = await runner.runStream(coinsStream(client()), { job: 'coingecko-coins' });
     expect(coins).toMatchObject({ status: 'succeeded', rowsExtracted: 300, rowsLoaded: 300, rowsRejected: 0 });

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { renderSql } from './sqlTemplate.ts';
-import type { Db } from './types.ts';
+import type { Db, Queryable } from './types.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -23,6 +24,32 @@ export function readSqlFiles(folder: string): SqlFile[] {
 
 export function migrationsFolder(db: Db): string {
   return db.dialect === 'mysql' ? join(here, 'migrations', 'mysql') : join(here, 'migrations');
+}
+
+const MIGRATION_LOCK_WAIT_S = 300;
+
+/**
+ * The lock that makes concurrent migrations take turns, on the transaction's own connection. PostgreSQL: an
+ * advisory lock that ends with the transaction. MySQL: a named lock of the session (its DDL commits on its
+ * own, so no transaction could hold one), released by the function returned.
+ */
+async function takeMigrationLock(tx: Queryable, db: Db): Promise<() => Promise<void>> {
+  if (db.dialect === 'postgres') {
+    await tx.query('SELECT pg_advisory_xact_lock(7401)');
+    return async () => {};
+  }
+  // Named after the deployment's etl schema: others on the same server migrate independently.
+  const name = `crypto_etl_migrate:${db.schemas.etl}`.slice(0, 64);
+  const [got] = await tx.query<{ ok: number | null }>('SELECT GET_LOCK($1, $2) AS ok', [name, MIGRATION_LOCK_WAIT_S]);
+  if (Number(got?.ok) !== 1) {
+    throw new EtlError(
+      'ETL_DB',
+      `Another process has been migrating this database for over ${MIGRATION_LOCK_WAIT_S} s: check for a stuck crypto-etl process, then try again`,
+    );
+  }
+  return async () => {
+    await tx.query('SELECT RELEASE_LOCK($1)', [name]);
+  };
 }
 
 export interface MigrateResult {
@@ -58,12 +85,16 @@ export async function migrate(db: Db, options: { reset?: boolean; log?: Logger }
     const checksum = createHash('sha256').update(file.sql).digest('hex');
     await db.transaction(async (tx) => {
       // Two processes migrating at once (scheduler and worker starting together) take turns.
-      if (postgres) await tx.query('SELECT pg_advisory_xact_lock(7401)');
-      const again = await tx.query(`SELECT 1 FROM ${etl}.schema_migrations WHERE name = $1`, [file.name]);
-      if (again.length > 0) return;
-      await tx.exec(renderSql(file.sql, db.schemas));
-      await tx.query(`INSERT INTO ${etl}.schema_migrations (name, checksum) VALUES ($1, $2)`, [file.name, checksum]);
-      applied.push(file.name);
+      const release = await takeMigrationLock(tx, db);
+      try {
+        const again = await tx.query(`SELECT 1 FROM ${etl}.schema_migrations WHERE name = $1`, [file.name]);
+        if (again.length > 0) return;
+        await tx.exec(renderSql(file.sql, db.schemas));
+        await tx.query(`INSERT INTO ${etl}.schema_migrations (name, checksum) VALUES ($1, $2)`, [file.name, checksum]);
+        applied.push(file.name);
+      } finally {
+        await release();
+      }
     });
     options.log?.info({ migration: file.name }, 'migration applied');
   }

@@ -154,8 +154,8 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     throw new DelayedError();
   }
 
-  // Two parameters, not BullMQ's third (a per-job AbortSignal): shutdown has its own signal, and BullMQ only
-  // builds a controller per job for processors that take one.
+  // Two parameters, not BullMQ's third (a per-job AbortSignal): each run gets its own controller from
+  // inFlightRuns, and BullMQ only builds one per job for processors that take a third parameter.
   async function processJob(bull: Job<QueueJobData, QueueJobOutcome>, token?: string): Promise<QueueJobOutcome> {
     const job = jobs.get(bull.name);
     if (!job) throw new UnrecoverableError(`ETL_JOB_UNKNOWN: no job ${bull.name} in this worker's catalogue`);

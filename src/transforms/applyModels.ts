@@ -15,12 +15,13 @@ const PORTABLE = /^-- engines: postgres, mysql\b/;
  */
 export async function applyModels(db: Db): Promise<string[]> {
   const models = readSqlFiles(join(here, 'models'));
-  const files =
-    db.dialect === 'mysql'
-      ? [...readSqlFiles(join(here, 'models', 'mysql')), ...models.filter((f) => PORTABLE.test(f.sql))].sort((a, b) =>
-          a.name.localeCompare(b.name),
-        )
-      : models;
+  let files = models;
+  if (db.dialect === 'mysql') {
+    // By file name, in order; a MySQL file of the same name as a portable one replaces it.
+    const byName = new Map(models.filter((f) => PORTABLE.test(f.sql)).map((f) => [f.name, f]));
+    for (const file of readSqlFiles(join(here, 'models', 'mysql'))) byName.set(file.name, file);
+    files = [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
   for (const file of files) await db.exec(renderSql(file.sql, db.schemas));
   return files.map((f) => f.name);
 }

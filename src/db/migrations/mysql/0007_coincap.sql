@@ -1,5 +1,6 @@
 -- CoinCap staging: assets (a dimension), exchanges and markets (one row per CoinCap update), price history.
--- Numbers arrive as decimal strings and stay exact (decimal(65,30)); UNIX-ms times are stored as UTC datetimes.
+-- Numbers arrive as decimal strings, kept exact within decimal(65,30) (35 digits before the point, 30 after, as
+-- the CoinGecko tables); UNIX-ms times are stored as UTC datetimes.
 CREATE TABLE {staging}.coincap_assets (
   id                 varchar(200) NOT NULL PRIMARY KEY,
   "rank"             integer,
