@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/internal/logger.ts';
+import { buildCatalogue, findJob } from '../src/jobs/catalogue.ts';
+import { createJobRunner } from '../src/jobs/jobRunner.ts';
 import { createRunLog } from '../src/pipeline/runLog.ts';
 import { createRunner, type Runner } from '../src/pipeline/runner.ts';
 import { isSandboxData, markSandboxData, recentRuns } from '../src/pipeline/status.ts';
@@ -17,6 +19,7 @@ import { coinsStream } from '../src/sources/coingecko/coinsStream.ts';
 import { marketsStream } from '../src/sources/coingecko/marketsStream.ts';
 import { type PricesCursor, pricesStream } from '../src/sources/coingecko/pricesStream.ts';
 import { ROLLUPS, refreshRollups } from '../src/transforms/refreshRollups.ts';
+import { applyRetention } from '../src/transforms/retention.ts';
 import { testConfig } from './helpers/config.ts';
 import { count, openTestDb, type TestDb } from './helpers/databases.ts';
 import { expectTouchStampsOnlyRewrittenRows } from './helpers/touchCheck.ts';
@@ -231,6 +234,47 @@ describe('MariaDB as the warehouse', () => {
       }
     } finally {
       await cc.close();
+    }
+  });
+
+  it('behavior: retention trims runs, rejects and market snapshots; jobs without MySQL SQL are skipped, not failed', async () => {
+    const DAY = 86_400_000;
+    const old = new Date(NOW - 40 * DAY);
+    const recent = new Date(NOW - DAY);
+    await t.db.query(
+      `INSERT INTO ${s.etl}.runs (job, status, started_at) VALUES ('trim', 'succeeded', $1), ('trim', 'running', $1), ('trim', 'failed', $2)`,
+      [old, recent],
+    );
+    await t.db.query(
+      `INSERT INTO ${s.etl}.rejects (stream, reason, created_at) VALUES ('trim', 'bad', $1), ('trim', 'bad', $2)`,
+      [old, recent],
+    );
+    const snapshots = await count(t.db, `${s.staging}.coingecko_markets`);
+    await t.db.query(
+      `INSERT INTO ${s.staging}.coingecko_markets (coin_id, vs_currency, last_updated, symbol, name, snapshot_at)
+       VALUES ('trim-coin', 'usd', $1, 'TRM', 'Trim', $1)`,
+      [old],
+    );
+    const deleted = await applyRetention(t.db, 30, { now: new Date(NOW) });
+    expect(deleted).toEqual({
+      [`${s.etl}.runs`]: 1,
+      [`${s.etl}.rejects`]: 1,
+      [`${s.staging}.coingecko_markets`]: 1,
+    });
+    const left = await t.db.query<{ status: string }>(
+      `SELECT status FROM ${s.etl}.runs WHERE job = 'trim' ORDER BY status`,
+    );
+    expect(left.map((r) => r.status)).toEqual(['failed', 'running']);
+    expect(await count(t.db, `${s.staging}.coingecko_markets`)).toBe(snapshots);
+
+    // Configured for Dune and a chain, on MySQL: their jobs and the quality checks skip with a note.
+    const config = testConfig({ DUNE_API_KEY: 'dune-test-key-0123456789', EVM_RPC_URLS: 'http://127.0.0.1:1' });
+    const jobRunner = createJobRunner({ config, db: t.db, log, runner });
+    const catalogue = buildCatalogue({ config, log });
+    for (const name of ['quality', 'evm-blocks', 'dune-update', 'retention']) {
+      const result = await jobRunner.attempt(findJob(catalogue, name), { trigger: 'manual' }, new AbortController());
+      expect(result, name).toMatchObject({ status: 'succeeded' });
+      expect(result.runs.length > 0, name).toBe(name === 'retention');
     }
   });
 

@@ -26,7 +26,27 @@ export function buildCatalogue(deps: CatalogueDeps): JobDefinition[] {
     ...warehouseJobs(deps),
     ...qualityJobs(deps),
   ];
-  return jobs.map((job) => withScheduleOverride(job, deps.config.schedules[job.name]));
+  return jobs.map((job) => withEngineGuard(withScheduleOverride(job, deps.config.schedules[job.name])));
+}
+
+const ENGINE_NAMES = { postgres: 'PostgreSQL or PGlite', mysql: 'MySQL/MariaDB' } as const;
+
+/** A job that lacks SQL for the database it runs on is skipped with a note: there is nothing to retry or alert. */
+function withEngineGuard(job: JobDefinition): JobDefinition {
+  const { engines } = job;
+  if (!engines) return job;
+  return {
+    ...job,
+    async run(ctx) {
+      if (engines.includes(ctx.db.dialect)) return job.run(ctx);
+      const needs = engines.map((dialect) => ENGINE_NAMES[dialect]).join(' or ');
+      ctx.log.info(
+        { job: job.name },
+        `${job.name} skipped: it needs ${needs}, and DATABASE_URL points at ${ENGINE_NAMES[ctx.db.dialect]}`,
+      );
+      return { job: job.name, status: 'succeeded', runs: [] };
+    },
+  };
 }
 
 export function findJob(catalogue: readonly JobDefinition[], name: string): JobDefinition {

@@ -1,5 +1,8 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
+
+type Dialect = Db['dialect'];
+
 import type { Logger } from '../internal/logger.ts';
 import type { RunTrigger } from '../pipeline/runLog.ts';
 import type { Runner, RunResult, StreamProgress } from '../pipeline/runner.ts';
@@ -35,6 +38,11 @@ export interface JobDefinition {
   timeoutMs: number;
   /** Attempts after the first, with exponential backoff, when a run fails with a retryable error. */
   retries: number;
+  /**
+   * The storage dialects whose SQL the job has (default: both). On another engine each run is skipped with a
+   * note instead of failing, and alerting, on every tick.
+   */
+  engines?: readonly Dialect[];
   run(ctx: JobContext): Promise<JobResult>;
 }
 

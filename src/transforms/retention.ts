@@ -6,6 +6,8 @@ export interface RetentionTarget {
   column: string;
   /** Rows that are never deleted whatever their age (a run still going). */
   keep?: string;
+  /** The engines that have the table (default: both). */
+  engines?: readonly Db['dialect'][];
 }
 
 /**
@@ -15,7 +17,7 @@ export interface RetentionTarget {
 export const RETENTION_TARGETS: readonly RetentionTarget[] = [
   { table: (s) => `${s.etl}.runs`, column: 'started_at', keep: "status = 'running'" },
   { table: (s) => `${s.etl}.rejects`, column: 'created_at' },
-  { table: (s) => `${s.etl}.quality_results`, column: 'checked_at' },
+  { table: (s) => `${s.etl}.quality_results`, column: 'checked_at', engines: ['postgres'] },
   { table: (s) => `${s.staging}.coingecko_markets`, column: 'snapshot_at' },
 ];
 
@@ -28,12 +30,20 @@ export async function applyRetention(
   const cutoff = new Date((options.now ?? new Date()).getTime() - days * 86_400_000);
   const deleted: Record<string, number> = {};
   for (const target of options.targets ?? RETENTION_TARGETS) {
+    if (target.engines && !target.engines.includes(db.dialect)) continue;
     const table = target.table(db.schemas);
-    const [row] = await db.query<{ n: number | string }>(
-      `WITH gone AS (DELETE FROM ${table} WHERE ${target.column} < $1 ${target.keep ? `AND NOT (${target.keep})` : ''} RETURNING 1)
-       SELECT count(*) AS n FROM gone`,
-      [cutoff],
-    );
+    const where = `${target.column} < $1 ${target.keep ? `AND NOT (${target.keep})` : ''}`;
+    const [row] =
+      db.dialect === 'postgres'
+        ? await db.query<{ n: number | string }>(
+            `WITH gone AS (DELETE FROM ${table} WHERE ${where} RETURNING 1) SELECT count(*) AS n FROM gone`,
+            [cutoff],
+          )
+        : // MySQL has no DELETE … RETURNING: the count comes from the same connection, right after.
+          await db.transaction(async (tx) => {
+            await tx.query(`DELETE FROM ${table} WHERE ${where}`, [cutoff]);
+            return tx.query<{ n: number | string }>('SELECT ROW_COUNT() AS n');
+          });
     deleted[table] = Number(row?.n ?? 0);
   }
   return deleted;

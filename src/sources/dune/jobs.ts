@@ -103,6 +103,7 @@ export function duneJobs(deps: CatalogueDeps) {
   return [
     defineJob({
       name: 'dune-init',
+      engines: ['postgres'],
       description:
         'Dune: CoW WETH–USDC trades of this month up to yesterday → staging.dune_cow_trades (skipped when loaded)',
       schedule: null,
@@ -112,6 +113,7 @@ export function duneJobs(deps: CatalogueDeps) {
     }),
     defineJob({
       name: 'dune-update',
+      engines: ['postgres'],
       description: "Dune: yesterday's CoW WETH–USDC trades → staging.dune_cow_trades",
       schedule: '0 9 * * *',
       timeoutMs: 60 * 60_000,
@@ -120,6 +122,7 @@ export function duneJobs(deps: CatalogueDeps) {
     }),
     defineJob({
       name: 'dune-query',
+      engines: ['postgres'],
       description:
         'Dune: any query (args queryId, table, params) → staging.<table>, created and widened from its columns',
       schedule: null,
