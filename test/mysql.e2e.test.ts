@@ -259,6 +259,7 @@ describe('MariaDB as the warehouse', () => {
     expect(deleted).toEqual({
       [`${s.etl}.runs`]: 1,
       [`${s.etl}.rejects`]: 1,
+      [`${s.etl}.quality_results`]: 0,
       [`${s.staging}.coingecko_markets`]: 1,
     });
     const left = await t.db.query<{ status: string }>(
@@ -267,15 +268,52 @@ describe('MariaDB as the warehouse', () => {
     expect(left.map((r) => r.status)).toEqual(['failed', 'running']);
     expect(await count(t.db, `${s.staging}.coingecko_markets`)).toBe(snapshots);
 
-    // Configured for Dune and a chain, on MySQL: their jobs and the quality checks skip with a note.
+    // Configured for Dune and a chain, on MySQL: their jobs skip with a note; quality and retention run.
     const config = testConfig({ DUNE_API_KEY: 'dune-test-key-0123456789', EVM_RPC_URLS: 'http://127.0.0.1:1' });
     const jobRunner = createJobRunner({ config, db: t.db, log, runner });
     const catalogue = buildCatalogue({ config, log });
     for (const name of ['quality', 'evm-blocks', 'dune-update', 'retention']) {
       const result = await jobRunner.attempt(findJob(catalogue, name), { trigger: 'manual' }, new AbortController());
       expect(result, name).toMatchObject({ status: 'succeeded' });
-      expect(result.runs.length > 0, name).toBe(name === 'retention');
+      expect(result.runs.length > 0, name).toBe(name === 'quality' || name === 'retention');
     }
+  });
+
+  it('behavior: quality checks run on MariaDB: a price spike fails once, when it arrives; the results are kept', async () => {
+    const { runQualityChecks } = await import('../src/transforms/quality/runQualityChecks.ts');
+    await runner.runStream(pricesStream(client(), { coins: COINS, vsCurrency: 'usd', now: () => new Date(NOW) }), {
+      job: 'coingecko-prices',
+    });
+    await refreshRollups(t.db, ROLLUPS);
+    const options = { jobs: [], priceJumpPct: 20 };
+    // Whatever ran before, this check judges every point loaded since the previous one.
+    const first = await runQualityChecks(t.db, options);
+    expect(first.results.filter((r) => r.status === 'failed')).toEqual([]);
+    const relations = first.results.filter((r) => r.check === 'duplicate_keys');
+    expect(relations.map((r) => r.status)).toEqual(relations.map(() => 'passed'));
+    expect(relations.length).toBeGreaterThanOrEqual(5);
+
+    const [last] = await t.db.query<{ ts: Date; price: string }>(
+      `SELECT ts, price FROM ${s.staging}.coingecko_prices WHERE coin_id = 'bitcoin' ORDER BY ts DESC LIMIT 1`,
+    );
+    await t.db.query(
+      `INSERT INTO ${s.staging}.coingecko_prices (coin_id, vs_currency, ts, price) VALUES ('bitcoin', 'usd', $1, $2)`,
+      [new Date((last?.ts.getTime() ?? 0) + 3_600_000), Number(last?.price) * 3],
+    );
+    // loaded_at has microseconds, a check's time milliseconds: start the next check in a later millisecond.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = await runQualityChecks(t.db, options);
+    expect(second.newlyFailed.map((r) => [r.check, r.subject, r.value])).toEqual([['price_jumps', 'bitcoin/usd', 1]]);
+    const third = await runQualityChecks(t.db, options);
+    expect(third.newlyFailed).toEqual([]);
+    const stored = await t.db.query<{ subject: string; status: string; details: { jumps: { changePct: number }[] } }>(
+      `SELECT subject, status, details FROM ${s.etl}.quality_results
+       WHERE check_name = 'price_jumps' AND checked_at = $1`,
+      [second.checkedAt],
+    );
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ subject: 'bitcoin/usd', status: 'failed' });
+    expect(stored[0]?.details.jumps[0]?.changePct).toBe(200);
   });
 
   it('behavior: the run log, watermarks and the sandbox flag work on MySQL (RETURNING, reserved words)', async () => {

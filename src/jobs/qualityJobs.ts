@@ -11,7 +11,6 @@ export function qualityJobs(deps: CatalogueDeps) {
   return [
     defineJob({
       name: 'quality',
-      engines: ['postgres'],
       description: 'Data-quality checks: freshness, gaps, duplicate keys, price jumps → etl.quality_results',
       schedule: '30 * * * *',
       timeoutMs: 10 * 60_000,

@@ -6,8 +6,6 @@ export interface RetentionTarget {
   column: string;
   /** Rows that are never deleted whatever their age (a run still going). */
   keep?: string;
-  /** The engines that have the table (default: both). */
-  engines?: readonly Db['dialect'][];
 }
 
 /**
@@ -17,7 +15,7 @@ export interface RetentionTarget {
 export const RETENTION_TARGETS: readonly RetentionTarget[] = [
   { table: (s) => `${s.etl}.runs`, column: 'started_at', keep: "status = 'running'" },
   { table: (s) => `${s.etl}.rejects`, column: 'created_at' },
-  { table: (s) => `${s.etl}.quality_results`, column: 'checked_at', engines: ['postgres'] },
+  { table: (s) => `${s.etl}.quality_results`, column: 'checked_at' },
   { table: (s) => `${s.staging}.coingecko_markets`, column: 'snapshot_at' },
 ];
 
@@ -30,7 +28,6 @@ export async function applyRetention(
   const cutoff = new Date((options.now ?? new Date()).getTime() - days * 86_400_000);
   const deleted: Record<string, number> = {};
   for (const target of options.targets ?? RETENTION_TARGETS) {
-    if (target.engines && !target.engines.includes(db.dialect)) continue;
     const table = target.table(db.schemas);
     const where = `${target.column} < $1 ${target.keep ? `AND NOT (${target.keep})` : ''}`;
     const [row] =

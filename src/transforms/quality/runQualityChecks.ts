@@ -37,9 +37,13 @@ export async function runQualityChecks(
     ...(await checkDuplicateKeys(db, undefined, checkedAt)),
     ...(await checkPriceJumps(db, { pct: options.priceJumpPct, since })),
   ];
+  // The latest result of each check and subject (a window, not DISTINCT ON: MySQL has the one, not the other).
   const previous = await db.query<{ check_name: string; subject: string; status: string }>(
-    `SELECT DISTINCT ON (check_name, subject) check_name, subject, status FROM ${table}
-     ORDER BY check_name, subject, checked_at DESC`,
+    `SELECT check_name, subject, status FROM (
+       SELECT check_name, subject, status,
+         row_number() OVER (PARTITION BY check_name, subject ORDER BY checked_at DESC) AS latest
+       FROM ${table}
+     ) ranked WHERE latest = 1`,
   );
   const wasFailing = new Set(previous.filter((p) => p.status === 'failed').map((p) => `${p.check_name} ${p.subject}`));
   const newlyFailed = results.filter(
