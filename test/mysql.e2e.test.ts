@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.ts';
 import { silentLogger } from '../src/internal/logger.ts';
 import { buildCatalogue, findJob } from '../src/jobs/catalogue.ts';
 import { createJobRunner } from '../src/jobs/jobRunner.ts';
@@ -9,6 +10,7 @@ import type { StreamDefinition } from '../src/pipeline/stream.ts';
 import { readWatermark } from '../src/pipeline/watermarks.ts';
 import { startCoinCapEmulator } from '../src/sandbox/coincap/server.ts';
 import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../src/sandbox/coingecko/server.ts';
+import { createServer } from '../src/server/createServer.ts';
 import { assetsStream } from '../src/sources/coincap/assetsStream.ts';
 import { createCoinCapClient } from '../src/sources/coincap/client.ts';
 import { exchangesStream } from '../src/sources/coincap/exchangesStream.ts';
@@ -314,6 +316,70 @@ describe('MariaDB as the warehouse', () => {
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ subject: 'bitcoin/usd', status: 'failed' });
     expect(stored[0]?.details.jumps[0]?.changePct).toBe(200);
+  });
+
+  it('behavior: the HTTP API answers from MySQL: jobs, runs, watermarks, market, prices (JSON and CSV), coins', async () => {
+    // What the earlier tests loaded (reruns add nothing): coins, markets, prices and their rollups.
+    await runner.runStream(coinsStream(client()), { job: 'coingecko-coins' });
+    await runner.runStream(marketsStream(client(), { vsCurrency: 'usd', perPage: 250 }), { job: 'coingecko-markets' });
+    await runner.runStream(pricesStream(client(), { coins: COINS, vsCurrency: 'usd', now: () => new Date(NOW) }), {
+      job: 'coingecko-prices',
+    });
+    await refreshRollups(t.db, ROLLUPS);
+    const app = await createApp({ config: testConfig({ COINS: COINS.join(',') }), log, db: t.db, migrate: false });
+    const server = await createServer(app);
+    try {
+      const get = async (url: string) => {
+        const res = await server.inject({ url });
+        expect(res.statusCode, `${url}: ${res.body.slice(0, 200)}`).toBe(200);
+        return res;
+      };
+      const jobs = (await get('/api/jobs?limit=100')).json().items as Record<string, unknown>[];
+      const prices = jobs.find((j) => j.name === 'coingecko-prices');
+      const [lastPrices] = await t.db.query<{ id: number; status: string }>(
+        `SELECT id, status FROM ${s.etl}.runs WHERE job = 'coingecko-prices' ORDER BY started_at DESC, id DESC LIMIT 1`,
+      );
+      expect(prices).toMatchObject({ last_run_id: Number(lastPrices?.id), last_status: lastPrices?.status });
+
+      const runs = (await get('/api/runs?job=coingecko-coins')).json().items as Record<string, unknown>[];
+      expect(runs.length).toBeGreaterThan(0);
+      expect(runs[0]).toMatchObject({ job: 'coingecko-coins', status: 'succeeded', rows_loaded: expect.any(Number) });
+      expect(runs[0]?.duration_ms).toEqual(expect.any(Number));
+
+      const marks = (await get('/api/watermarks')).json().items as { stream: string; cursor: unknown }[];
+      expect(marks.find((m) => m.stream === 'coingecko.prices')?.cursor).toMatchObject({ bitcoin: expect.any(Number) });
+
+      const market = (await get('/api/market?limit=3')).json().items as Record<string, unknown>[];
+      expect(market.map((m) => [m.rank, m.coin_id])).toEqual([
+        [1, 'bitcoin'],
+        [2, 'ethereum'],
+        [3, expect.any(String)],
+      ]);
+      expect(market[0]?.current_price).toEqual(expect.any(Number));
+      expect((await get('/api/market?sort=gainers&limit=1')).json().items).toHaveLength(1);
+
+      const daily = (await get('/api/prices?coin=bitcoin&interval=daily&order=asc&limit=2')).json().items as Record<
+        string,
+        unknown
+      >[];
+      const [day] = await t.db.query<{ close: string; points: number }>(
+        `SELECT close, points FROM ${s.warehouse}.prices_daily WHERE coin_id = 'bitcoin' ORDER BY day LIMIT 1`,
+      );
+      expect(daily[0]).toMatchObject({
+        coin_id: 'bitcoin',
+        time: '2026-03-01T00:00:00.000Z',
+        points: Number(day?.points),
+      });
+      expect(daily[0]?.close).toBeCloseTo(Number(day?.close), 6);
+      const csv = (await get('/api/prices?coin=bitcoin&interval=hourly&format=csv&limit=2')).body.split('\r\n');
+      expect(csv[0]).toBe('coin_id,vs_currency,time,open,high,low,close,average,volume,market_cap,points');
+      expect(csv[1]).toMatch(/^bitcoin,usd,2026-03-06T\d\d:00:00.000Z,[\d.]+,/);
+
+      const coins = (await get('/api/coins?search=BIT')).json().items as { id: string }[];
+      expect(coins.map((c) => c.id)).toContain('bitcoin');
+    } finally {
+      await server.close();
+    }
   });
 
   it('behavior: the run log, watermarks and the sandbox flag work on MySQL (RETURNING, reserved words)', async () => {

@@ -76,6 +76,11 @@ export function sendPage(
   return reply.send({ items, limit: page.limit, offset: page.offset, nextOffset });
 }
 
+/** A number from either driver's representation (numeric and bigint arrive as strings); null stays null. */
+export function toNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
 /** Sends a JSON page whose items the database rendered already (a JSON array as text), in the same envelope. */
 export function sendRenderedPage(reply: FastifyReply, page: PageQuery, itemsJson: string, more: boolean) {
   const nextOffset = more ? page.offset + page.limit : null;

@@ -3,7 +3,7 @@ import { findJob } from '../../jobs/catalogue.ts';
 import { nextRunOf } from '../../pipeline/status.ts';
 import { requireBearer } from '../auth.ts';
 import { errorResponse, instant, int, type ServerDeps, text } from '../deps.ts';
-import { type PageQuery, pageParams, pageResponse, sendPage } from '../pagination.ts';
+import { type PageQuery, pageParams, pageResponse, sendPage, toNumber } from '../pagination.ts';
 
 const jobRow = {
   type: 'object',
@@ -36,6 +36,43 @@ type LastRun = {
 export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
   const { etl } = db.schemas;
 
+  /**
+   * The last run of each job and its failures in the last 24 hours. One indexed `LIMIT 1` per job, glued by
+   * UNION ALL: SQL that PostgreSQL and MySQL both run (MariaDB has no LATERAL).
+   */
+  async function lastRuns(names: readonly string[]): Promise<Map<string, LastRun>> {
+    if (names.length === 0) return new Map();
+    const params: unknown[] = [];
+    const latest = names
+      .map(
+        (name) => `(SELECT job, id, status, started_at, finished_at, error FROM ${etl}.runs
+           WHERE job = $${params.push(name)} ORDER BY started_at DESC, id DESC LIMIT 1)`,
+      )
+      .join(' UNION ALL ');
+    const runs = await db.query<{ job: string; id: unknown; status: string } & Record<string, unknown>>(latest, params);
+    const since = new Date(Date.now() - 86_400_000);
+    const failures = await db.query<{ job: string; n: unknown }>(
+      `SELECT job, count(*) AS n FROM ${etl}.runs WHERE status = 'failed' AND started_at > $1
+         AND job IN (${names.map((_, i) => `$${i + 2}`).join(', ')}) GROUP BY job`,
+      [since, ...names],
+    );
+    const failed = new Map(failures.map((f) => [f.job, Number(f.n)]));
+    return new Map(
+      runs.map((r) => [
+        r.job,
+        {
+          job: r.job,
+          last_run_id: toNumber(r.id),
+          last_status: r.status,
+          last_started_at: r.started_at as Date,
+          last_finished_at: r.finished_at as Date | null,
+          last_error: r.error as string | null,
+          failures_24h: failed.get(r.job) ?? 0,
+        },
+      ]),
+    );
+  }
+
   server.get<{ Querystring: PageQuery }>(
     '/api/jobs',
     {
@@ -50,19 +87,7 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, d
       const { limit, offset } = request.query;
       const jobs = app.catalogue.slice(offset, offset + limit + 1);
       const names = jobs.map((j) => j.name);
-      const last = await db.query<LastRun>(
-        `SELECT j.name AS job, r.id::int AS last_run_id, r.status AS last_status, r.started_at AS last_started_at,
-           r.finished_at AS last_finished_at, r.error AS last_error,
-           (SELECT count(*)::int FROM ${etl}.runs f
-             WHERE f.job = j.name AND f.status = 'failed' AND f.started_at > now() - interval '1 day') AS failures_24h
-         FROM unnest($1::text[]) AS j(name)
-         LEFT JOIN LATERAL (
-           SELECT id, status, started_at, finished_at, error FROM ${etl}.runs
-           WHERE job = j.name ORDER BY started_at DESC, id DESC LIMIT 1
-         ) r ON true`,
-        [names],
-      );
-      const byJob = new Map(last.map((r) => [r.job, r]));
+      const byJob = await lastRuns(names);
       const rows = jobs.map((job) => {
         const { job: _name, ...run } = byJob.get(job.name) ?? ({ failures_24h: 0 } as LastRun);
         return {

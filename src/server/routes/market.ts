@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { instant, int, num, type ServerDeps } from '../deps.ts';
-import { type PageQuery, pageParams, pageResponse, sendPage } from '../pagination.ts';
+import { type PageQuery, pageParams, pageResponse, sendPage, toNumber } from '../pagination.ts';
 
 const coin = {
   type: 'object',
@@ -33,15 +33,21 @@ const marketRow = {
 const MARKET_COLUMNS = Object.keys(marketRow.properties);
 const NUMERIC = new Set(['current_price', 'market_cap', 'total_volume', 'high_24h', 'low_24h', 'dominance_pct']);
 for (const c of MARKET_COLUMNS) if (c.endsWith('_24h') || c.endsWith('_supply')) NUMERIC.add(c);
-const SELECT_MARKET = MARKET_COLUMNS.map((c) =>
-  c === 'rank' || c === 'market_cap_rank' ? `${c}::int AS ${c}` : NUMERIC.has(c) ? `${c}::float8 AS ${c}` : c,
-).join(', ');
+const SELECT_MARKET = MARKET_COLUMNS.map((c) => `"${c}"`).join(', ');
 
+// Nulls last by hand: MySQL has no NULLS LAST.
 const SORTS = {
-  rank: 'rank',
-  gainers: 'price_change_percentage_24h DESC NULLS LAST, rank',
-  losers: 'price_change_percentage_24h ASC NULLS LAST, rank',
+  rank: '"rank"',
+  gainers: 'price_change_percentage_24h IS NULL, price_change_percentage_24h DESC, "rank"',
+  losers: 'price_change_percentage_24h IS NULL, price_change_percentage_24h ASC, "rank"',
 } as const;
+
+/** Exact decimals (strings from either driver) as JSON numbers, ranks as integers. */
+function toMarketRow(row: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...row };
+  for (const c of [...NUMERIC, 'rank', 'market_cap_rank']) out[c] = toNumber(row[c]);
+  return out;
+}
 
 /** `/api/coins` (the CoinGecko coin list) and `/api/market` (the latest snapshot of each coin, ranked). */
 export const marketRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
@@ -67,7 +73,11 @@ export const marketRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app
     async (request, reply) => {
       const { search, limit, offset } = request.query;
       const params: unknown[] = [];
-      const where = search ? `WHERE id ILIKE $${params.push(`%${search}%`)} OR symbol ILIKE $1 OR name ILIKE $1` : '';
+      // lower() on both sides, not ILIKE: the same on PostgreSQL and MySQL (whose key columns compare binary).
+      const pattern = `%${search?.toLowerCase()}%`;
+      const where = search
+        ? `WHERE lower(id) LIKE $${params.push(pattern)} OR lower(symbol) LIKE $1 OR lower(name) LIKE $1`
+        : '';
       const rows = await db.query(
         `SELECT id, symbol, name, platforms FROM ${staging}.coingecko_coins ${where}
          ORDER BY id LIMIT $${params.push(limit + 1)} OFFSET $${params.push(offset)}`,
@@ -107,7 +117,7 @@ export const marketRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app
          ORDER BY ${SORTS[sort]} LIMIT $2 OFFSET $3`,
         [vs, limit + 1, offset],
       );
-      return sendPage(reply, { ...request.query, name: 'market', columns: MARKET_COLUMNS }, rows);
+      return sendPage(reply, { ...request.query, name: 'market', columns: MARKET_COLUMNS }, rows.map(toMarketRow));
     },
   );
 };

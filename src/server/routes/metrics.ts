@@ -10,10 +10,12 @@ import type { ServerDeps } from '../deps.ts';
 export const metricsRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
   const { registry } = app.metrics;
   app.metrics.observe({
-    runsRecorded: () =>
-      db.query<{ job: string; status: string; runs: number }>(
-        `SELECT job, status, count(*)::int AS runs FROM ${db.schemas.etl}.runs GROUP BY job, status`,
-      ),
+    runsRecorded: async () =>
+      (
+        await db.query<{ job: string; status: string; runs: number | string }>(
+          `SELECT job, status, count(*) AS runs FROM ${db.schemas.etl}.runs GROUP BY job, status`,
+        )
+      ).map((row) => ({ ...row, runs: Number(row.runs) })),
   });
   const { redisUrl, prefix } = app.config.queue;
   if (redisUrl) {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { instant, int, type ServerDeps, text } from '../deps.ts';
-import { type PageQuery, pageParams, pageResponse, sendPage } from '../pagination.ts';
+import { type PageQuery, pageParams, pageResponse, sendPage, toNumber } from '../pagination.ts';
 import { relationRoute } from './relationRoute.ts';
 
 const runRow = {
@@ -34,6 +34,20 @@ const watermarkRow = {
 
 type RunsQuery = PageQuery & { job?: string; status?: string };
 
+type RunRecord = Record<(typeof RUN_COLUMNS)[number], unknown> & { started_at: Date; finished_at: Date | null };
+
+/** A run as the API shows it: counts as numbers (bigints arrive as strings), its duration in milliseconds. */
+function toRunRow(run: RunRecord) {
+  return {
+    ...run,
+    id: toNumber(run.id),
+    duration_ms: run.finished_at ? run.finished_at.getTime() - run.started_at.getTime() : null,
+    rows_extracted: toNumber(run.rows_extracted),
+    rows_loaded: toNumber(run.rows_loaded),
+    rows_rejected: toNumber(run.rows_rejected),
+  };
+}
+
 /** The pipeline's own records: runs (`etl.runs`), checkpoints (`etl.watermarks`) and quality results. */
 export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { db, relations }) => {
   const { etl } = db.schemas;
@@ -63,16 +77,14 @@ export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { d
         ...(job ? [`job = $${params.push(job)}`] : []),
         ...(status ? [`status = $${params.push(status)}`] : []),
       ];
-      const rows = await db.query(
-        `SELECT id::int AS id, job, stream, status, "trigger", started_at, finished_at,
-           (extract(epoch FROM finished_at - started_at) * 1000)::int AS duration_ms,
-           rows_extracted::int AS rows_extracted, rows_loaded::int AS rows_loaded,
-           rows_rejected::int AS rows_rejected, error
+      const rows = await db.query<RunRecord>(
+        `SELECT id, job, stream, status, "trigger", started_at, finished_at, rows_extracted, rows_loaded,
+           rows_rejected, error
          FROM ${etl}.runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY id DESC LIMIT $${params.push(limit + 1)} OFFSET $${params.push(offset)}`,
         params,
       );
-      return sendPage(reply, { ...request.query, name: 'runs', columns: RUN_COLUMNS }, rows);
+      return sendPage(reply, { ...request.query, name: 'runs', columns: RUN_COLUMNS }, rows.map(toRunRow));
     },
   );
 
@@ -89,14 +101,13 @@ export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { d
     async (request, reply) => {
       const { limit, offset } = request.query;
       const rows = await db.query(
-        `SELECT stream, cursor, run_id::int AS run_id, updated_at FROM ${etl}.watermarks
-         ORDER BY stream LIMIT $1 OFFSET $2`,
+        `SELECT stream, "cursor", run_id, updated_at FROM ${etl}.watermarks ORDER BY stream LIMIT $1 OFFSET $2`,
         [limit + 1, offset],
       );
       return sendPage(
         reply,
         { ...request.query, name: 'watermarks', columns: Object.keys(watermarkRow.properties) },
-        rows,
+        rows.map((row) => ({ ...row, run_id: toNumber(row.run_id) })),
       );
     },
   );

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { EtlError } from '../../internal/errors.ts';
 import { instant, num, type ServerDeps } from '../deps.ts';
-import { type PageQuery, pageParams, pageResponse, sendPage, sendRenderedPage } from '../pagination.ts';
+import { type PageQuery, pageParams, pageResponse, sendPage, sendRenderedPage, toNumber } from '../pagination.ts';
 import { parseRange, type RangeParams, rangeParams } from '../params.ts';
 import { PRICE_COLUMNS, pricesQuery } from '../pricesQuery.ts';
 
@@ -25,6 +25,13 @@ const priceRow = {
 type PricesQuery = PageQuery & RangeParams & { coin: string[]; interval: 'daily' | 'hourly'; vs?: string };
 
 const MAX_COINS = 10;
+
+/** MySQL's exact decimals (strings) as JSON numbers; PostgreSQL's page arrives rendered already. */
+function pricesAsNumbers(row: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...row };
+  for (const c of PRICE_COLUMNS) if (c !== 'coin_id' && c !== 'vs_currency' && c !== 'time') out[c] = toNumber(row[c]);
+  return out;
+}
 
 /** `/api/prices`: daily or hourly OHLC of one or more coins (the warehouse rollups of CoinGecko prices). */
 export const priceRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
@@ -67,10 +74,11 @@ export const priceRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app,
       }
       const { from, to } = parseRange(q);
       const vs = q.vs ?? app.config.coingecko.vsCurrency;
-      const query = pricesQuery({ ...q, warehouse, coins, vs, from, to });
-      if (q.format === 'csv') {
+      const query = pricesQuery({ ...q, warehouse, coins, vs, from, to, dialect: db.dialect });
+      if (q.format === 'csv' || db.dialect === 'mysql') {
         const rows = await db.query(query.text, query.values);
-        return sendPage(reply, { ...q, name: `prices_${q.interval}`, columns: PRICE_COLUMNS }, rows);
+        const numbers = db.dialect === 'mysql' ? rows.map(pricesAsNumbers) : rows;
+        return sendPage(reply, { ...q, name: `prices_${q.interval}`, columns: PRICE_COLUMNS }, numbers);
       }
       const [page] = await db.query<{ items: string; more: boolean }>(query.text, query.values);
       return sendRenderedPage(reply, q, page?.items ?? '[]', page?.more === true);
