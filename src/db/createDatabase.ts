@@ -4,6 +4,11 @@ import { EtlError } from '../internal/errors.ts';
 import { redactUrl } from '../internal/redact.ts';
 import type { Db } from './types.ts';
 
+/** The SQL dialect of the engine `DATABASE_URL` names (PGlite, the default, speaks PostgreSQL's). */
+export function dialectOf(databaseUrl: string | undefined): Db['dialect'] {
+  return !databaseUrl || /^postgres(ql)?:/.test(databaseUrl) ? 'postgres' : 'mysql';
+}
+
 /**
  * Opens the engine the config names: no `DATABASE_URL` → PGlite under `DATA_DIR/pglite`;
  * `postgres://…` → PostgreSQL; `mysql://…` → MySQL/MariaDB.

@@ -1,5 +1,7 @@
 import { Cron } from 'croner';
 import type { Config } from '../config.ts';
+import { dialectOf } from '../db/createDatabase.ts';
+import type { Db } from '../db/types.ts';
 import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { coincapJobs } from '../sources/coincap/jobs.ts';
@@ -26,17 +28,22 @@ export function buildCatalogue(deps: CatalogueDeps): JobDefinition[] {
     ...warehouseJobs(deps),
     ...qualityJobs(deps),
   ];
-  return jobs.map((job) => withEngineGuard(withScheduleOverride(job, deps.config.schedules[job.name])));
+  const dialect = dialectOf(deps.config.databaseUrl);
+  return jobs.map((job) => withEngineGuard(withScheduleOverride(job, deps.config.schedules[job.name]), dialect));
 }
 
 const ENGINE_NAMES = { postgres: 'PostgreSQL or PGlite', mysql: 'MySQL/MariaDB' } as const;
 
-/** A job that lacks SQL for the database it runs on is skipped with a note: there is nothing to retry or alert. */
-function withEngineGuard(job: JobDefinition): JobDefinition {
+/**
+ * A job that lacks SQL for the configured database is not scheduled there, and a run asked for by hand is
+ * skipped with a note (as a job whose upstream is not configured): there is nothing to retry or alert.
+ */
+function withEngineGuard(job: JobDefinition, dialect: Db['dialect']): JobDefinition {
   const { engines } = job;
   if (!engines) return job;
   return {
     ...job,
+    schedule: engines.includes(dialect) ? job.schedule : null,
     async run(ctx) {
       if (engines.includes(ctx.db.dialect)) return job.run(ctx);
       const needs = engines.map((dialect) => ENGINE_NAMES[dialect]).join(' or ');

@@ -52,8 +52,9 @@ export function createRelationReader(db: Db) {
     const known = shapes.get(relation);
     if (known) return known;
     const rows = await db.query<{ column_name: string; data_type: string }>(
-      `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
-       ORDER BY ordinal_position`,
+      // Aliased: MySQL 8 names information_schema's columns in capitals.
+      `SELECT column_name AS column_name, data_type AS data_type FROM information_schema.columns
+       WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
       [schema, spec.name],
     );
     if (rows.length === 0) return undefined;
@@ -61,7 +62,7 @@ export function createRelationReader(db: Db) {
     const select = rows
       .map((r) =>
         r.data_type === 'date'
-          ? `to_char(r.${q(r.column_name)}, 'YYYY-MM-DD') AS ${q(r.column_name)}`
+          ? `${db.dialect === 'mysql' ? `date_format(r.${q(r.column_name)}, '%Y-%m-%d')` : `to_char(r.${q(r.column_name)}, 'YYYY-MM-DD')`} AS ${q(r.column_name)}`
           : `r.${q(r.column_name)}`,
       )
       .join(', ');

@@ -32,6 +32,17 @@ type LastRun = {
   failures_24h: number;
 };
 
+/** A job with no run yet: every last-run field present, as null. */
+const neverRan = (job: string): LastRun => ({
+  job,
+  last_run_id: null,
+  last_status: null,
+  last_started_at: null,
+  last_finished_at: null,
+  last_error: null,
+  failures_24h: 0,
+});
+
 /** `/api/jobs` (the catalogue with schedules and last runs) and the bearer-protected manual trigger. */
 export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
   const { etl } = db.schemas;
@@ -89,7 +100,7 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, d
       const names = jobs.map((j) => j.name);
       const byJob = await lastRuns(names);
       const rows = jobs.map((job) => {
-        const { job: _name, ...run } = byJob.get(job.name) ?? ({ failures_24h: 0 } as LastRun);
+        const { job: _name, ...run } = byJob.get(job.name) ?? neverRan(job.name);
         return {
           name: job.name,
           description: job.description,

@@ -7,6 +7,8 @@ import type { QualityResult } from './types.ts';
 
 /** Checks whose failures are events (new bad points) rather than states: each failure is new. */
 const EVENT_CHECKS = new Set(['price_jumps']);
+/** A state check that last failed longer ago than this counts as newly failing again. */
+const PREVIOUS_WINDOW_MS = 7 * 86_400_000;
 /** The first price-jump check looks this far back. */
 const FIRST_JUMP_WINDOW_MS = 86_400_000;
 
@@ -37,13 +39,15 @@ export async function runQualityChecks(
     ...(await checkDuplicateKeys(db, undefined, checkedAt)),
     ...(await checkPriceJumps(db, { pct: options.priceJumpPct, since })),
   ];
-  // The latest result of each check and subject (a window, not DISTINCT ON: MySQL has the one, not the other).
+  // The latest result of each check and subject in the last week (a window, not DISTINCT ON: MySQL has the
+  // one, not the other; the week keeps the scan to recent rows, on the checked_at index).
   const previous = await db.query<{ check_name: string; subject: string; status: string }>(
     `SELECT check_name, subject, status FROM (
        SELECT check_name, subject, status,
          row_number() OVER (PARTITION BY check_name, subject ORDER BY checked_at DESC) AS latest
-       FROM ${table}
+       FROM ${table} WHERE checked_at >= $1
      ) ranked WHERE latest = 1`,
+    [new Date(checkedAt.getTime() - PREVIOUS_WINDOW_MS)],
   );
   const wasFailing = new Set(previous.filter((p) => p.status === 'failed').map((p) => `${p.check_name} ${p.subject}`));
   const newlyFailed = results.filter(

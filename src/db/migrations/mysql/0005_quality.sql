@@ -8,8 +8,9 @@ CREATE TABLE {etl}.quality_results (
   subject    varchar(400) NOT NULL,
   status     varchar(16) NOT NULL CHECK (status IN ('passed', 'failed', 'skipped')),
   -- The measure (age in minutes, missing points, duplicate keys, jumps) and the limit it was held to.
-  value      decimal(65,30),
-  threshold  decimal(65,30),
+  -- double, not decimal(65,30): counts, minutes and percents, shown as they are (no 30 trailing zeros).
+  value      double,
+  threshold  double,
   details    json,
   -- One result per check and subject per run; also serves "the latest result of each check".
   UNIQUE INDEX quality_results_check_idx (check_name, subject, checked_at),
