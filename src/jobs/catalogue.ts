@@ -46,7 +46,7 @@ function withEngineGuard(job: JobDefinition, dialect: Db['dialect']): JobDefinit
     schedule: engines.includes(dialect) ? job.schedule : null,
     async run(ctx) {
       if (engines.includes(ctx.db.dialect)) return job.run(ctx);
-      const needs = engines.map((dialect) => ENGINE_NAMES[dialect]).join(' or ');
+      const needs = engines.map((engine) => ENGINE_NAMES[engine]).join(' or ');
       ctx.log.info(
         { job: job.name },
         `${job.name} skipped: it needs ${needs}, and DATABASE_URL points at ${ENGINE_NAMES[ctx.db.dialect]}`,
