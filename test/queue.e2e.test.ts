@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -22,6 +20,7 @@ import {
   uniquePrefix,
 } from './helpers/queue.ts';
 import { startTcpProxy } from './helpers/tcpProxy.ts';
+import { startWebhookReceiver } from './helpers/webhookReceiver.ts';
 
 let testDb: TestDb;
 const open: Executor[] = [];
@@ -168,17 +167,9 @@ describe('queue executor (BullMQ on a real Redis)', () => {
   });
 
   it('behavior: a failing job alerts exactly once, after its retries', async () => {
-    const received: { text: string }[] = [];
-    const receiver: Server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        received.push(JSON.parse(body));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const receiver = await startWebhookReceiver();
+    const received = () => receiver.requests.map((r) => r.body as { text: string });
+    const url = `${receiver.url}/hook`;
     try {
       let attempts = 0;
       const catalogue = [
@@ -203,11 +194,11 @@ describe('queue executor (BullMQ on a real Redis)', () => {
 
       expect(result).toMatchObject({ status: 'failed', error: 'ETL_UPSTREAM_HTTP: upstream down' });
       expect(attempts).toBe(3);
-      expect(received).toHaveLength(1);
-      expect(received[0]?.text).toContain('job flaky failed');
-      expect(received[0]?.text).toContain('ETL_UPSTREAM_HTTP: upstream down');
+      expect(received()).toHaveLength(1);
+      expect(received()[0]?.text).toContain('job flaky failed');
+      expect(received()[0]?.text).toContain('ETL_UPSTREAM_HTTP: upstream down');
     } finally {
-      receiver.close();
+      await receiver.close();
     }
   });
 

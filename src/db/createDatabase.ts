@@ -20,7 +20,7 @@ export async function createDatabase(config: Pick<Config, 'databaseUrl' | 'dataD
       const { openPglite } = await import('./pglite.ts');
       return await openPglite({ dataDir: join(config.dataDir, 'pglite'), schemas: config.schemas });
     }
-    if (/^postgres(ql)?:/.test(url)) {
+    if (dialectOf(url) === 'postgres') {
       const { openPostgres } = await import('./postgres.ts');
       return await openPostgres({ url, schemas: config.schemas });
     }

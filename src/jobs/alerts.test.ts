@@ -1,10 +1,10 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/helpers/config.ts';
 import { openTestDb } from '../../test/helpers/databases.ts';
+import { startWebhookReceiver } from '../../test/helpers/webhookReceiver.ts';
 import { createApp } from '../app.ts';
 import { silentLogger } from '../internal/logger.ts';
 import { createAlertSender } from './alerts.ts';
@@ -15,21 +15,11 @@ afterEach(() => {
   for (const close of closers.splice(0)) close();
 });
 
-/** A webhook receiver answering each request with the next status of `statuses` (then 200). */
+/** A webhook receiver closed after the test. */
 async function receiver(statuses: number[] = []) {
-  const requests: { contentType?: string; body: unknown }[] = [];
-  const server: Server = createHttpServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      requests.push({ contentType: req.headers['content-type'], body: JSON.parse(body) });
-      res.statusCode = statuses.shift() ?? 200;
-      res.end(res.statusCode === 200 ? 'ok' : 'no');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => server.close());
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+  const hook = await startWebhookReceiver(statuses);
+  closers.push(() => void hook.close());
+  return hook;
 }
 
 /** Just enough SMTP to take one message: what nodemailer sends, captured. */

@@ -18,6 +18,8 @@ export interface InFlightRuns {
   watch<D, R>(worker: Worker<D, R>): void;
   /** Shutdown: aborts every run (they hand their jobs back on purpose, so lost locks are no longer reported). */
   stopAll(): void;
+  /** Whether `stopAll()` has been called. */
+  readonly stopping: boolean;
 }
 
 /**
@@ -75,6 +77,9 @@ export function trackInFlightRuns(options: { lockMs: number; log: Logger }): InF
         Math.max(50, Math.floor(options.lockMs / 4)),
       );
       watchdog.unref();
+    },
+    get stopping() {
+      return stopping;
     },
     stopAll() {
       stopping = true;

@@ -86,7 +86,6 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
   const lockMs = workerOptions?.lockMs ?? DEFAULT_LOCK_MS;
   const jobs = new Map(deps.catalogue.map((job) => [job.name, job]));
   const queue = new Queue<QueueJobData, QueueJobOutcome>(QUEUE_NAME, { connection, prefix });
-  let stopping = false;
   const inFlight = trackInFlightRuns({ lockMs, log: deps.log });
   let worker: Worker<QueueJobData, QueueJobOutcome> | undefined;
   let events: Promise<QueueEvents> | undefined;
@@ -185,12 +184,12 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
         held.abort,
       );
       if (result.status === 'succeeded') return serializable(result);
-      if (held.lockLost && !stopping) {
+      if (held.lockLost && !inFlight.stopping) {
         throw new Error(
           `ETL_WORKER_LOST: ${job.name} lost its lock and stopped at its last checkpoint, so that no other run overlaps it`,
         );
       }
-      if (stopping) {
+      if (inFlight.stopping) {
         // Shutdown: the run stopped at a checkpoint; another worker resumes it, and it costs no attempt.
         jobLog(job, id).info('handing the job back to the queue: this worker is stopping');
         await bull.moveToWait(token);
@@ -301,7 +300,6 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
       return nextRunOf(jobs.get(name)?.schedule ?? null);
     },
     async stop() {
-      stopping = true;
       inFlight.stopAll();
       await worker?.close();
       await (await events?.catch(() => undefined))?.close();

@@ -15,6 +15,9 @@ export const PRICE_COLUMNS = [
 
 const TEXT = new Set(['coin_id', 'vs_currency', 'time', 'points']);
 
+/** The exact decimals of a price row: sent as JSON numbers (PostgreSQL casts them, MySQL's are converted). */
+export const DECIMAL_PRICE_COLUMNS = PRICE_COLUMNS.filter((c) => !TEXT.has(c));
+
 export interface PricesQueryOptions {
   warehouse: string;
   interval: 'daily' | 'hourly';

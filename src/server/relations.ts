@@ -46,6 +46,10 @@ export interface RangeQuery {
 export function createRelationReader(db: Db) {
   const shapes = new Map<string, RelationShape>();
 
+  /** A date column as `YYYY-MM-DD` text, in each engine's own words. */
+  const dateAsText = (column: string) =>
+    db.dialect === 'mysql' ? `date_format(${column}, '%Y-%m-%d')` : `to_char(${column}, 'YYYY-MM-DD')`;
+
   async function shape(spec: RelationSpec): Promise<RelationShape | undefined> {
     const schema = db.schemas[spec.schema];
     const relation = `${schema}.${spec.name}`;
@@ -62,7 +66,7 @@ export function createRelationReader(db: Db) {
     const select = rows
       .map((r) =>
         r.data_type === 'date'
-          ? `${db.dialect === 'mysql' ? `date_format(r.${q(r.column_name)}, '%Y-%m-%d')` : `to_char(r.${q(r.column_name)}, 'YYYY-MM-DD')`} AS ${q(r.column_name)}`
+          ? `${dateAsText(`r.${q(r.column_name)}`)} AS ${q(r.column_name)}`
           : `r.${q(r.column_name)}`,
       )
       .join(', ');

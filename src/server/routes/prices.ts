@@ -3,7 +3,7 @@ import { EtlError } from '../../internal/errors.ts';
 import { instant, num, type ServerDeps } from '../deps.ts';
 import { type PageQuery, pageParams, pageResponse, sendPage, sendRenderedPage, toNumber } from '../pagination.ts';
 import { parseRange, type RangeParams, rangeParams } from '../params.ts';
-import { PRICE_COLUMNS, pricesQuery } from '../pricesQuery.ts';
+import { DECIMAL_PRICE_COLUMNS, PRICE_COLUMNS, pricesQuery } from '../pricesQuery.ts';
 
 const priceRow = {
   type: 'object',
@@ -29,7 +29,7 @@ const MAX_COINS = 10;
 /** MySQL's exact decimals (strings) as JSON numbers; PostgreSQL's page arrives rendered already. */
 function pricesAsNumbers(row: Record<string, unknown>): Record<string, unknown> {
   const out = { ...row };
-  for (const c of PRICE_COLUMNS) if (c !== 'coin_id' && c !== 'vs_currency' && c !== 'time') out[c] = toNumber(row[c]);
+  for (const c of DECIMAL_PRICE_COLUMNS) out[c] = toNumber(row[c]);
   return out;
 }
 

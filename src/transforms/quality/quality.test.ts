@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../test/helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../../../test/helpers/databases.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../../../test/helpers/webhookReceiver.ts';
 import { createApp } from '../../app.ts';
 import type { Db } from '../../db/types.ts';
 import { silentLogger } from '../../internal/logger.ts';
@@ -158,46 +157,38 @@ describe.each(POSTGRES_ENGINES)('data-quality checks (%s)', (engine) => {
 
 describe('quality job', () => {
   let testDb: TestDb;
-  let receiver: Server;
-  const received: { text: string }[] = [];
+  let receiver: WebhookReceiver;
+  const received = () => receiver.requests.map((r) => r.body as { text: string });
 
   beforeAll(async () => {
     testDb = await openTestDb('postgres');
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        received.push(JSON.parse(body));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiver = await startWebhookReceiver();
   });
 
   afterAll(async () => {
-    receiver?.close();
+    await receiver?.close();
     await testDb?.close();
   });
 
   it('behavior: a failed check posts one alert; the same failure an hour later does not post again', async () => {
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const url = `${receiver.url}/hook`;
     const config = testConfig({ ALERT_WEBHOOK_URL: url, QUALITY_PRICE_JUMP_PCT: '10' });
     const app = await createApp({ config, log: silentLogger(), db: testDb.db, migrate: false });
     try {
       await addPrices(testDb.db, 'bitcoin', [100, 130]);
       const first = await (await app.executor.trigger('quality')).done;
       expect(first.status).toBe('succeeded');
-      expect(received).toHaveLength(1);
-      expect(received[0]?.text).toContain('price_jumps bitcoin/usd: 1 move(s) beyond 10%');
+      expect(received()).toHaveLength(1);
+      expect(received()[0]?.text).toContain('price_jumps bitcoin/usd: 1 move(s) beyond 10%');
 
       await addHourly(testDb.db, 'ethereum', [5, 2], new Date(Math.floor(Date.now() / HOUR) * HOUR));
       await (await app.executor.trigger('quality')).done;
-      expect(received).toHaveLength(2);
-      expect(received[1]?.text).toContain('gaps_hourly ethereum/usd');
-      expect(received[1]?.text).not.toContain('price_jumps');
+      expect(received()).toHaveLength(2);
+      expect(received()[1]?.text).toContain('gaps_hourly ethereum/usd');
+      expect(received()[1]?.text).not.toContain('price_jumps');
 
       await (await app.executor.trigger('quality')).done;
-      expect(received).toHaveLength(2);
+      expect(received()).toHaveLength(2);
     } finally {
       await app.close();
     }
