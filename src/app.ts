@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { migrate } from './db/migrate.ts';
 import type { Db } from './db/types.ts';
+import type { Clock } from './internal/clock.ts';
 import type { Logger } from './internal/logger.ts';
 import { createMetrics, type Metrics } from './internal/metrics.ts';
 import { createAlertSender } from './jobs/alerts.ts';
@@ -38,6 +39,8 @@ export interface CreateAppOptions {
   /** Called once per job that fails after its retries; default: the alert sender (webhook, e-mail, log). */
   onFinalFailure?: (result: JobResult, job: JobDefinition) => Promise<void> | void;
   retryBaseMs?: number;
+  /** What the jobs take for "now" when they decide by the calendar (tests and the sandbox pin it). */
+  now?: Clock;
   /** With REDIS_URL (queue mode): whether `executor.start()` registers the schedules and/or runs a worker here. */
   queue?: { scheduler?: boolean; worker?: QueueWorkerOptions };
 }
@@ -51,7 +54,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   }
   const metrics = createMetrics();
   const runner = createRunner({ db, log, hooks: metrics.runnerHooks });
-  const catalogue = buildCatalogue({ config, log, onResponse: metrics.upstreamResponse });
+  const catalogue = buildCatalogue({ config, log, onResponse: metrics.upstreamResponse, now: options.now });
   const alerts = createAlertSender({ config, log });
   const onFinalFailure = options.onFinalFailure ?? alerts.jobFailed;
   const jobRunner = createJobRunner({

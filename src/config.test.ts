@@ -37,7 +37,13 @@ describe('loadConfig', () => {
 
   it('error: every bad variable is named with its value and the expected form', () => {
     try {
-      load({ COINGECKO_PLAN: 'gold', DATABASE_URL: 'sqlite://x', STAGING_SCHEMA: 'Bad-Name' });
+      load({
+        COINGECKO_PLAN: 'gold',
+        DATABASE_URL: 'sqlite://x',
+        STAGING_SCHEMA: 'Bad-Name',
+        DUNE_POLL_INTERVAL_MS: '20',
+        HTTP_TIMEOUT_MS: '1.5',
+      });
       expect.unreachable();
     } catch (error) {
       expect(isEtlError(error, 'ETL_CONFIG_INVALID')).toBe(true);
@@ -45,6 +51,8 @@ describe('loadConfig', () => {
       expect(message).toMatch(/COINGECKO_PLAN \(got "gold"\)/);
       expect(message).toMatch(/DATABASE_URL \(got "sqlite:\/\/x"\): expected postgres:\/\/… or mysql:\/\/…/);
       expect(message).toMatch(/STAGING_SCHEMA \(got "Bad-Name"\): expected a lowercase SQL identifier/);
+      expect(message).toMatch(/DUNE_POLL_INTERVAL_MS \(got "20"\): expected an integer of at least 50/);
+      expect(message).toMatch(/HTTP_TIMEOUT_MS \(got "1.5"\): expected an integer$/m);
     }
   });
 

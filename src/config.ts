@@ -6,7 +6,11 @@ import { EtlError } from './internal/errors.ts';
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (min: number) => z.coerce.number({ message: 'expected an integer' }).int().min(min);
+const int = (min: number) =>
+  z.coerce
+    .number({ message: 'expected an integer' })
+    .int('expected an integer')
+    .min(min, `expected an integer of at least ${min}`);
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a lowercase SQL identifier such as staging');
 const list = z.string().transform((v) =>
   v

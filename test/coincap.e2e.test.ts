@@ -203,10 +203,9 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
       log,
       db: t.db,
       migrate: false,
+      now: () => new Date(clock.ms),
     });
     try {
-      // The job runs on the real clock: so does the emulator here.
-      clock.ms = Date.now();
       const first = await (await app.executor.trigger('coincap-history', { retries: 0 })).done;
       expect(first.status).toBe('succeeded');
       const cursor = await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_hourly');

@@ -8,6 +8,7 @@ import { coinsStream } from '../src/sources/coingecko/coinsStream.ts';
 import { marketsStream } from '../src/sources/coingecko/marketsStream.ts';
 import { type PricesCursor, pricesStream, startOfMonthUtc } from '../src/sources/coingecko/pricesStream.ts';
 import { ROLLUPS, refreshRollups } from '../src/transforms/refreshRollups.ts';
+import { CLOCK_CASES } from './helpers/clock.ts';
 import { testConfig } from './helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
 
@@ -44,7 +45,7 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
   });
   afterEach(async () => {
     clock.fixedMs = undefined;
-    await t.db.exec('TRUNCATE staging.coingecko_markets, etl.rejects, etl.watermarks');
+    await t.db.exec('TRUNCATE staging.coingecko_markets, staging.coingecko_prices, etl.rejects, etl.watermarks');
   });
 
   it('behavior: all market pages land (800 coins = 4 pages of 250) and a rerun adds no rows', async () => {
@@ -150,63 +151,67 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     expect(rejects[0]?.payload.id).toBe('bad-coin');
   });
 
-  it('behavior: a month of prices lands, a rerun adds nothing, a later run resumes from the watermark', async () => {
-    clock.fixedMs = Date.now();
-    const stream = () => pricesStream(client(), { coins: COINS, vsCurrency: 'usd', now });
-    const monthStart = startOfMonthUtc(now());
-    const first = await runner.runStream(stream(), { job: 'coingecko-prices' });
-    expect(first.status).toBe('succeeded');
-    const hours = Math.floor((now().getTime() - monthStart) / 3_600_000);
-    // Hourly points for every coin since the start of the month (the emulator answers hourly for 2–90 days).
-    for (const coin of COINS) {
-      const n = await count(t.db, 'staging.coingecko_prices', `WHERE coin_id = '${coin}'`);
-      expect(n).toBeGreaterThanOrEqual(Math.min(hours, 24));
-    }
-    const [range] = await t.db.query<{ min: Date }>('SELECT min(ts) AS min FROM staging.coingecko_prices');
-    expect(new Date(range?.min as Date).getTime()).toBeGreaterThanOrEqual(monthStart);
-    const total = await count(t.db, 'staging.coingecko_prices');
-    const cursor = await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices');
-    expect(Object.keys(cursor ?? {}).sort()).toEqual([...COINS].sort());
+  it.each(CLOCK_CASES)(
+    'behavior: at $name, the month so far lands, a rerun adds nothing, a later run resumes from the watermark',
+    async ({ iso }) => {
+      clock.fixedMs = Date.parse(iso);
+      const stream = () => pricesStream(client(), { coins: COINS, vsCurrency: 'usd', now });
+      const monthStart = startOfMonthUtc(now());
+      const first = await runner.runStream(stream(), { job: 'coingecko-prices' });
+      expect(first.status).toBe('succeeded');
+      const hours = Math.floor((now().getTime() - monthStart) / 3_600_000);
+      // Hourly points for every coin since the start of the month (the emulator answers hourly for 2–90 days).
+      // Within the month's first day the emulator answers 5-minutely points, as CoinGecko does for a short range.
+      const points = hours >= 24 ? hours + 1 : Math.floor((now().getTime() - monthStart) / 300_000) + 1;
+      for (const coin of COINS) {
+        expect(await count(t.db, 'staging.coingecko_prices', `WHERE coin_id = '${coin}'`), coin).toBe(points);
+      }
+      const [range] = await t.db.query<{ min: Date }>('SELECT min(ts) AS min FROM staging.coingecko_prices');
+      expect(new Date(range?.min as Date).getTime()).toBeGreaterThanOrEqual(monthStart);
+      const total = await count(t.db, 'staging.coingecko_prices');
+      const cursor = await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices');
+      expect(Object.keys(cursor ?? {}).sort()).toEqual([...COINS].sort());
 
-    const seenBefore = emulator.requests.length;
-    const rerun = await runner.runStream(stream(), { job: 'coingecko-prices' });
-    // Nothing new since the watermark: no request at all.
-    expect(emulator.requests.length).toBe(seenBefore);
-    expect(rerun.rowsLoaded).toBe(0);
-    // Re-running the whole window from scratch (watermark gone) adds nothing either.
-    await t.db.exec('TRUNCATE etl.watermarks');
-    const replay = await runner.runStream(stream(), { job: 'coingecko-prices' });
-    expect(replay).toMatchObject({ status: 'succeeded', rowsLoaded: 0 });
-    expect(replay.rowsExtracted).toBe(total);
-    expect(await count(t.db, 'staging.coingecko_prices')).toBe(total);
+      const seenBefore = emulator.requests.length;
+      const rerun = await runner.runStream(stream(), { job: 'coingecko-prices' });
+      // Nothing new since the watermark: no request at all.
+      expect(emulator.requests.length).toBe(seenBefore);
+      expect(rerun.rowsLoaded).toBe(0);
+      // Re-running the whole window from scratch (watermark gone) adds nothing either.
+      await t.db.exec('TRUNCATE etl.watermarks');
+      const replay = await runner.runStream(stream(), { job: 'coingecko-prices' });
+      expect(replay).toMatchObject({ status: 'succeeded', rowsLoaded: 0 });
+      expect(replay.rowsExtracted).toBe(total);
+      expect(await count(t.db, 'staging.coingecko_prices')).toBe(total);
 
-    const seen = emulator.requests.length;
-    clock.fixedMs += 3 * 3_600_000;
-    const later = await runner.runStream(stream(), { job: 'coingecko-prices' });
-    expect(later.status).toBe('succeeded');
-    const asked = emulator.requests.slice(seen).filter((r) => r.path === '/coins/bitcoin/market_chart/range');
-    expect(asked).toHaveLength(1);
-    expect(Number(asked[0]?.query.from)).toBe(Math.floor(((cursor?.bitcoin ?? 0) + 1) / 1000));
-    expect(await count(t.db, 'staging.coingecko_prices')).toBeGreaterThan(total);
+      const seen = emulator.requests.length;
+      clock.fixedMs += 3 * 3_600_000;
+      const later = await runner.runStream(stream(), { job: 'coingecko-prices' });
+      expect(later.status).toBe('succeeded');
+      const asked = emulator.requests.slice(seen).filter((r) => r.path === '/coins/bitcoin/market_chart/range');
+      expect(asked).toHaveLength(1);
+      expect(Number(asked[0]?.query.from)).toBe(Math.floor(((cursor?.bitcoin ?? 0) + 1) / 1000));
+      expect(await count(t.db, 'staging.coingecko_prices')).toBeGreaterThan(total);
 
-    await refreshRollups(t.db, ROLLUPS);
-    const [daily] = await t.db.query<{ open: string; close: string; high: string; low: string; points: number }>(
-      `SELECT open, close, high, low, points FROM warehouse.prices_daily
+      await refreshRollups(t.db, ROLLUPS);
+      const [daily] = await t.db.query<{ open: string; close: string; high: string; low: string; points: number }>(
+        `SELECT open, close, high, low, points FROM warehouse.prices_daily
        WHERE coin_id = 'bitcoin' AND day = $1::date`,
-      [new Date(monthStart).toISOString().slice(0, 10)],
-    );
-    const [expected] = await t.db.query<{ open: string; close: string; high: string; low: string; n: number }>(
-      `SELECT (array_agg(price ORDER BY ts))[1] AS open, (array_agg(price ORDER BY ts DESC))[1] AS close,
+        [new Date(monthStart).toISOString().slice(0, 10)],
+      );
+      const [expected] = await t.db.query<{ open: string; close: string; high: string; low: string; n: number }>(
+        `SELECT (array_agg(price ORDER BY ts))[1] AS open, (array_agg(price ORDER BY ts DESC))[1] AS close,
               max(price) AS high, min(price) AS low, count(*)::int AS n
        FROM staging.coingecko_prices WHERE coin_id = 'bitcoin' AND ts >= $1 AND ts < $1::timestamptz + interval '1 day'`,
-      [new Date(monthStart)],
-    );
-    expect(daily).toMatchObject({
-      open: expected?.open,
-      close: expected?.close,
-      high: expected?.high,
-      low: expected?.low,
-    });
-    expect(Number(daily?.points)).toBe(expected?.n);
-  });
+        [new Date(monthStart)],
+      );
+      expect(daily).toMatchObject({
+        open: expected?.open,
+        close: expected?.close,
+        high: expected?.high,
+        low: expected?.low,
+      });
+      expect(Number(daily?.points)).toBe(expected?.n);
+    },
+  );
 });

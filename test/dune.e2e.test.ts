@@ -8,6 +8,7 @@ import { createDuneClient } from '../src/sources/dune/client.ts';
 import { COW_STREAM, type CowCursor, dayBefore } from '../src/sources/dune/cowTradesStream.ts';
 import { pushQueries } from '../src/sources/dune/pushQueries.ts';
 import { queryRegistry } from '../src/sources/dune/queryRegistry.ts';
+import { CLOCK_CASES, runningClock } from './helpers/clock.ts';
 import { testConfig } from './helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
 
@@ -15,6 +16,10 @@ const log = silentLogger();
 const TRADES_PER_DAY = 25;
 const PAGE_SIZE = 10;
 const FAILED_TEXT = 'line 24:13: Binary literal can only contain hexadecimal digits';
+
+/** One clock for the emulator and the jobs: "yesterday" is the same day on both sides whenever CI runs. */
+const clock = runningClock(CLOCK_CASES[2].iso);
+const now = () => new Date(clock());
 
 describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
   let t: TestDb;
@@ -31,7 +36,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
   });
 
   async function runJob(name: string, extra: Record<string, string> = {}, args?: Record<string, unknown>) {
-    const app = await createApp({ config: testConfig(settings(extra)), log, db: t.db, migrate: false });
+    const app = await createApp({ config: testConfig(settings(extra)), log, db: t.db, migrate: false, now });
     try {
       return await (await app.executor.trigger(name, { retries: 0, args })).done;
     } finally {
@@ -42,7 +47,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
   const loaded = (result: JobResult) => result.runs.reduce((n, r) => n + r.rowsLoaded, 0);
 
   beforeAll(async () => {
-    dune = await startDuneEmulator({ pendingMs: 200, executingMs: 500, cowTradesPerDay: TRADES_PER_DAY });
+    dune = await startDuneEmulator({ pendingMs: 200, executingMs: 500, cowTradesPerDay: TRADES_PER_DAY, now: clock });
     t = await openTestDb(engine);
   });
   afterAll(async () => {
@@ -61,7 +66,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
     expect(calls.filter((c) => c.endsWith('/results')).length).toBe(Math.ceil(TRADES_PER_DAY / PAGE_SIZE));
     expect(await count(t.db, 'staging.dune_cow_trades')).toBe(TRADES_PER_DAY);
 
-    const yesterday = dayBefore(new Date());
+    const yesterday = dayBefore(now());
     const [row] = await t.db.query<Record<string, unknown>>(
       `SELECT block_date::text AS day, block_time, atoms_bought::text AS atoms, units_bought::text AS units,
               buy_token_address, evt_index FROM staging.dune_cow_trades ORDER BY block_time LIMIT 1`,
@@ -147,7 +152,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
     expect(resumed.runs[0]).toMatchObject({ rowsExtracted: TRADES_PER_DAY - PAGE_SIZE });
     expect(since(mark).some((c) => c.endsWith('/execute'))).toBe(false);
     expect(await count(t.db, 'staging.dune_cow_trades')).toBe(TRADES_PER_DAY);
-    expect(await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM)).toEqual({ through: dayBefore(new Date()) });
+    expect(await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM)).toEqual({ through: dayBefore(now()) });
   });
 
   it('behavior: an arbitrary query creates its table from the result metadata, then widens it', async () => {
@@ -322,6 +327,49 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
       expect(await count(t.db, 'etl.dune_queries')).toBe(0);
     } finally {
       await free.close();
+    }
+  });
+});
+
+describe.each(CLOCK_CASES)('dune-init at $name', ({ iso }) => {
+  const at = runningClock(iso);
+  let t: TestDb;
+  let dune: DuneEmulator;
+
+  beforeAll(async () => {
+    dune = await startDuneEmulator({ pendingMs: 50, executingMs: 100, cowTradesPerDay: 4, now: at });
+    t = await openTestDb('pglite');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await dune?.close();
+  });
+
+  it('behavior: loads the month of yesterday up to yesterday (on the 1st, all of last month), then is skipped', async () => {
+    const config = testConfig({
+      DUNE_API_URL: dune.url,
+      DUNE_API_KEY: dune.apiKey,
+      DUNE_INIT_QUERY_ID: String(dune.queries.cowInit),
+      DUNE_POLL_INTERVAL_MS: '50',
+      DUNE_PAGE_SIZE: '1000',
+    });
+    const app = await createApp({ config, log, db: t.db, migrate: false, now: () => new Date(at()) });
+    try {
+      const result = await (await app.executor.trigger('dune-init', { retries: 0 })).done;
+      expect(result.status).toBe('succeeded');
+      const yesterday = dayBefore(new Date(at()));
+      const monthStart = `${yesterday.slice(0, 8)}01`;
+      const days = (Date.parse(yesterday) - Date.parse(monthStart)) / 86_400_000 + 1;
+      const [span] = await t.db.query<{ first: string; last: string; n: number }>(
+        `SELECT min(block_date)::text AS first, max(block_date)::text AS last, count(*)::int AS n
+         FROM staging.dune_cow_trades`,
+      );
+      expect(span).toEqual({ first: monthStart, last: yesterday, n: days * 4 });
+      expect(await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM)).toEqual({ through: yesterday });
+      const again = await (await app.executor.trigger('dune-init', { retries: 0 })).done;
+      expect(again).toEqual({ job: 'dune-init', status: 'succeeded', runs: [] });
+    } finally {
+      await app.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import type { Config } from '../config.ts';
 import { dialectOf } from '../db/createDatabase.ts';
 import type { Db } from '../db/types.ts';
+import type { Clock } from '../internal/clock.ts';
 import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { coincapJobs } from '../sources/coincap/jobs.ts';
@@ -16,6 +17,8 @@ export interface CatalogueDeps {
   config: Config;
   log: Logger;
   onResponse?: (upstream: string, status: number) => void;
+  /** What the jobs take for "now" when they decide by the calendar; default the system clock. */
+  now?: Clock;
 }
 
 /** Every job the product knows, each defined once; `SCHEDULE_<JOB>` overrides a schedule, `off` disables it. */

@@ -22,7 +22,11 @@ export function qualityJobs(deps: CatalogueDeps) {
             run: async ({ db, log }) => {
               // The catalogue with its schedule overrides applied: freshness is judged against the real schedules.
               const jobs = buildCatalogue(deps);
-              const run = await runQualityChecks(db, { jobs, priceJumpPct: deps.config.quality.priceJumpPct });
+              const run = await runQualityChecks(db, {
+                jobs,
+                priceJumpPct: deps.config.quality.priceJumpPct,
+                now: deps.now?.(),
+              });
               const failed = run.results.filter((r) => r.status === 'failed');
               log.info({ checks: run.results.length, failed: failed.length }, 'quality checks done');
               if (run.newlyFailed.length > 0) {
@@ -46,7 +50,7 @@ export function qualityJobs(deps: CatalogueDeps) {
           {
             name: 'retention.delete',
             run: async ({ db, log }) => {
-              const deleted = await applyRetention(db, deps.config.retentionDays);
+              const deleted = await applyRetention(db, deps.config.retentionDays, { now: deps.now?.() });
               log.info({ deleted, days: deps.config.retentionDays }, 'retention applied');
               return { rowsLoaded: Object.values(deleted).reduce((a, b) => a + b, 0) };
             },

@@ -18,13 +18,15 @@ const SANDBOX_COINCAP_KEY = 'sandbox-coincap-key';
 
 /**
  * Starts the built-in emulators on free local ports, for `--sandbox` runs with no network or API key.
+ * `now` (ms) is their clock, and the chain's: its blocks end at that instant (default the system clock).
  * Their data is synthetic: `SANDBOX=true` makes every page and command say so.
  */
-export async function startSandbox(): Promise<Sandbox> {
-  const coingecko = await startCoinGeckoEmulator({ coinCount: 800 });
-  const dune = await startDuneEmulator();
-  const coincap = await startCoinCapEmulator({ apiKey: SANDBOX_COINCAP_KEY });
-  const chain = await startSandboxChain();
+export async function startSandbox(options: { now?: () => number } = {}): Promise<Sandbox> {
+  const { now } = options;
+  const coingecko = await startCoinGeckoEmulator({ coinCount: 800, now });
+  const dune = await startDuneEmulator({ now });
+  const coincap = await startCoinCapEmulator({ apiKey: SANDBOX_COINCAP_KEY, now });
+  const chain = await startSandboxChain({ now });
   return {
     overrides: {
       SANDBOX: 'true',

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOCK_CASES } from '../helpers/clock.ts';
 import { API_TOKEN, type SandboxApp, startSandboxApp } from '../helpers/sandboxApp.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -52,7 +53,15 @@ function expectNumbers(actual: number[], expected: number[]): void {
 const text = async (page: Page, selector: string) => (await page.locator(selector).first().textContent()) ?? '';
 const iso = (d: Date | string) => new Date(d).toISOString();
 
-describe('dashboard in headless Chromium against a sandbox-filled database', () => {
+// The browser's clock is the sandbox's, and its time zone one where that instant falls on another local date
+// (with daylight saving), so a page that read local dates or the wall clock would show it.
+const BROWSER_CASES = [
+  { ...CLOCK_CASES[0], timezoneId: 'America/New_York' },
+  { ...CLOCK_CASES[1], timezoneId: 'Asia/Tokyo' },
+  { ...CLOCK_CASES[2], timezoneId: 'Pacific/Chatham' },
+];
+
+describe.each(BROWSER_CASES)('dashboard in headless Chromium at $name, in $timezoneId', ({ iso: at, timezoneId }) => {
   let sandbox: SandboxApp;
   let browser: Browser;
   let page: Page;
@@ -68,7 +77,7 @@ describe('dashboard in headless Chromium against a sandbox-filled database', () 
   async function shot(name: string): Promise<void> {
     const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, window: innerWidth }));
     expect(widths.page, `${name} is wider than the window`).toBeLessThanOrEqual(widths.window);
-    await page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+    await page.screenshot({ path: `${ARTIFACTS}/${at.slice(0, 10)}/${name}.png`, fullPage: true });
   }
 
   beforeAll(async () => {
@@ -77,13 +86,14 @@ describe('dashboard in headless Chromium against a sandbox-filled database', () 
         `Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does)`,
       );
     }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    sandbox = await startSandboxApp('pglite');
+    mkdirSync(`${ARTIFACTS}/${at.slice(0, 10)}`, { recursive: true });
+    sandbox = await startSandboxApp('pglite', {}, { nowMs: Date.parse(at) });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, timezoneId });
+    await page.clock.setFixedTime(new Date(at));
     page.on('pageerror', (error) => pageErrors.push(error.message));
     // Auto-refresh off: the assertions read a page that does not change under them.
     await page.addInitScript(() => localStorage.setItem('refreshSeconds', '0'));

@@ -8,6 +8,7 @@ import { priceAt } from '../../src/sandbox/coingecko/prices.ts';
 import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../../src/sandbox/coingecko/server.ts';
 import { createServer } from '../../src/server/createServer.ts';
 import { EVM_COLUMNS, EVM_KEYS } from '../../src/sources/evm/rows.ts';
+import { FIXED_NOW_MS } from './clock.ts';
 import { testConfig } from './config.ts';
 import { type EngineName, openTestDb, type TestDb } from './databases.ts';
 
@@ -28,12 +29,17 @@ export interface SandboxApp {
 }
 
 /**
- * The product as `start --sandbox` runs it, on a fresh test database: the CoinGecko jobs loaded from the
- * emulator, CoW trades inserted around the emulator's ETH price, a few days of blocks and ERC-20 transfer logs,
+ * The product as `start --sandbox` runs it, on a fresh test database, with its clock and the emulator's pinned
+ * at `nowMs` (default an ordinary noon, {@link FIXED_NOW_MS}): the CoinGecko jobs loaded from the emulator, CoW trades inserted around the emulator's ETH price, a few days of blocks and ERC-20 transfer logs,
  * the quality job run, and the server listening.
  */
-export async function startSandboxApp(engine: EngineName, settings: Record<string, string> = {}): Promise<SandboxApp> {
-  const emulator = await startCoinGeckoEmulator({ coinCount: 300 });
+export async function startSandboxApp(
+  engine: EngineName,
+  settings: Record<string, string> = {},
+  options: { nowMs?: number } = {},
+): Promise<SandboxApp> {
+  const nowMs = options.nowMs ?? FIXED_NOW_MS;
+  const emulator = await startCoinGeckoEmulator({ coinCount: 300, now: () => nowMs });
   let t: TestDb | undefined;
   try {
     t = await openTestDb(engine);
@@ -49,14 +55,14 @@ export async function startSandboxApp(engine: EngineName, settings: Record<strin
       ...(t.url ? { DATABASE_URL: t.url } : {}),
       ...settings,
     });
-    const app = await createApp({ config, log: silentLogger(), db: t.db, retryBaseMs: 10 });
+    const app = await createApp({ config, log: silentLogger(), db: t.db, retryBaseMs: 10, now: () => new Date(nowMs) });
     await markSandboxData(app.db);
     for (const job of ['coingecko-coins', 'coingecko-markets', 'coingecko-prices']) {
       const result = await (await app.executor.trigger(job, { retries: 0 })).done;
       if (result.status !== 'succeeded') throw new Error(`sandbox fill: ${job} failed: ${result.error}`);
     }
-    await insertCowTrades(app.db);
-    await insertChain(app.db);
+    await insertCowTrades(app.db, nowMs);
+    await insertChain(app.db, nowMs);
     // Rollups over what was just inserted (chain, CoW), as the hourly warehouse-refresh would make them.
     await (await app.executor.trigger('warehouse-refresh')).done;
     if (app.catalogue.some((j) => j.name === 'quality')) await (await app.executor.trigger('quality')).done;
@@ -84,17 +90,18 @@ export async function startSandboxApp(engine: EngineName, settings: Record<strin
   }
 }
 
+/** The sandbox's trades and blocks cover the three UTC days before the day of `nowMs`, and that day so far. */
+const daysBefore = (nowMs: number) => Math.floor(nowMs / 86_400_000 - 3) * 86_400_000;
+
 /**
- * Four WETH–USDC trades a day since the first loaded price, each within ±20 bps of the emulator's ETH price
- * (the staging rows the Dune jobs would load), when this build has the Dune staging table.
+ * Four WETH–USDC trades a day, each within ±20 bps of the emulator's ETH price (the staging rows the Dune jobs
+ * would load), when this build has the Dune staging table.
  */
-async function insertCowTrades(db: Db): Promise<void> {
+async function insertCowTrades(db: Db, nowMs: number): Promise<void> {
   const [exists] = await db.query<{ rel: string | null }>(`SELECT to_regclass('staging.dune_cow_trades')::text AS rel`);
   if (!exists?.rel) return;
-  const [first] = await db.query<{ ts: Date }>(`SELECT min(ts) AS ts FROM staging.coingecko_prices`);
-  const start = new Date(first?.ts ?? Date.now()).getTime();
   const rows: unknown[][] = [];
-  for (let ts = start + 3_600_000, i = 0; ts < Date.now(); ts += 6 * 3_600_000, i++) {
+  for (let ts = daysBefore(nowMs) + 3_600_000, i = 0; ts < nowMs; ts += 6 * 3_600_000, i++) {
     const buysWeth = i % 2 === 0;
     const deviation = (((i * 37) % 41) - 20) / 10_000;
     const weth = 0.5 + (i % 7);
@@ -149,10 +156,10 @@ const hex = (n: number, bytes: number) => `0x${n.toString(16).padStart(bytes * 2
  * Three days of hourly blocks (chain 1) with one ERC-20 Transfer log each, as the EVM jobs would stage them,
  * when this build has the EVM staging tables.
  */
-async function insertChain(db: Db): Promise<void> {
+async function insertChain(db: Db, nowMs: number): Promise<void> {
   const [exists] = await db.query<{ rel: string | null }>(`SELECT to_regclass('staging.evm_logs')::text AS rel`);
   if (!exists?.rel) return;
-  const start = Math.floor(Date.now() / 86_400_000 - 3) * 86_400_000;
+  const start = daysBefore(nowMs);
   const blocks: unknown[][] = [];
   const logs: unknown[][] = [];
   for (let i = 0; i < 72; i++) {

@@ -15,6 +15,8 @@ export interface SandboxChainOptions {
   transactionsPerBlock?: number;
   /** The blocks are spread evenly over this many days before now, so the daily rollup has several rows. */
   days?: number;
+  /** The instant (ms) the last block lands at; default the system clock. */
+  now?: () => number;
 }
 
 const DAY_S = 86_400;
@@ -26,8 +28,8 @@ const DAY_S = 86_400;
  */
 export async function startSandboxChain(options: SandboxChainOptions = {}): Promise<SandboxChain | undefined> {
   if (!anvilBinary()) return undefined;
-  const { blocks = 60, transactionsPerBlock = 4, days = 3 } = options;
-  const genesisS = Math.floor(Date.now() / 1000) - days * DAY_S;
+  const { blocks = 60, transactionsPerBlock = 4, days = 3, now = Date.now } = options;
+  const genesisS = Math.floor(now() / 1000) - days * DAY_S;
   const anvil = await startAnvil(['--timestamp', String(genesisS)]);
   try {
     // Every block `interval` seconds after the one before: the last (deployment, token hand-out, then `blocks`)

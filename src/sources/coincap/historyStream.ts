@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../../internal/clock.ts';
 import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
 import type { CoinCapClient, HistoryInterval } from './client.ts';
 import { historyRecord } from './schemas.ts';
@@ -27,7 +28,7 @@ export interface HistoryOptions {
   fromMs?: number;
   /** Stop at this instant (ms) instead of now. */
   toMs?: number;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /**
@@ -36,7 +37,7 @@ export interface HistoryOptions {
  * An asset CoinCap does not know (404) is skipped with a warning; the others load.
  */
 export function historyStream(client: CoinCapClient, options: HistoryOptions) {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   const { interval } = options;
   return defineStream({
     name: `coincap.history_${interval === 'd1' ? 'daily' : 'hourly'}`,

@@ -1,4 +1,5 @@
 import type { Config } from '../../config.ts';
+import type { Clock } from '../../internal/clock.ts';
 import type { Logger } from '../../internal/logger.ts';
 import { assetsStream } from './assetsStream.ts';
 import { createCoinCapClient } from './client.ts';
@@ -11,6 +12,7 @@ export function coincapSource(deps: {
   config: Config;
   log: Logger;
   onResponse?: (upstream: string, status: number) => void;
+  now?: Clock;
 }) {
   const client = createCoinCapClient(deps);
   const assets = deps.config.coingecko.coins;
@@ -19,8 +21,8 @@ export function coincapSource(deps: {
     exchanges: exchangesStream(client),
     markets: marketsStream(client),
     historyDaily: (range: { fromMs?: number; toMs?: number } = {}) =>
-      historyStream(client, { interval: 'd1', assets, ...range }),
+      historyStream(client, { interval: 'd1', assets, now: deps.now, ...range }),
     historyHourly: (range: { fromMs?: number; toMs?: number } = {}) =>
-      historyStream(client, { interval: 'h1', assets, ...range }),
+      historyStream(client, { interval: 'h1', assets, now: deps.now, ...range }),
   };
 }

@@ -1,9 +1,11 @@
+import { type Clock, systemClock } from '../../internal/clock.ts';
 import { defineStream } from '../../pipeline/stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { coinRecord } from './schemas.ts';
 
 /** `/coins/list` → `staging.coingecko_coins`, upserted by id: one small request, so one batch. */
-export function coinsStream(client: CoinGeckoClient) {
+export function coinsStream(client: CoinGeckoClient, options: { now?: Clock } = {}) {
+  const now = options.now ?? systemClock;
   return defineStream({
     name: 'coingecko.coins',
     table: 'coingecko_coins',
@@ -15,7 +17,7 @@ export function coinsStream(client: CoinGeckoClient) {
       const coins = await client.listCoins();
       yield {
         records: coins,
-        cursor: { fetchedAt: new Date().toISOString(), coins: coins.length },
+        cursor: { fetchedAt: now().toISOString(), coins: coins.length },
         progress: { done: 1, total: 1 },
       };
     },

@@ -1,4 +1,5 @@
 import type { Config } from '../../config.ts';
+import type { Clock } from '../../internal/clock.ts';
 import type { Logger } from '../../internal/logger.ts';
 import { createCoinGeckoClient } from './client.ts';
 import { coinsStream } from './coinsStream.ts';
@@ -10,12 +11,13 @@ export function coingeckoSource(deps: {
   config: Config;
   log: Logger;
   onResponse?: (upstream: string, status: number) => void;
+  now?: Clock;
 }) {
   const client = createCoinGeckoClient(deps);
   const { vsCurrency, coins } = deps.config.coingecko;
   return {
-    coins: coinsStream(client),
-    markets: marketsStream(client, { vsCurrency }),
-    prices: pricesStream(client, { coins, vsCurrency }),
+    coins: coinsStream(client, { now: deps.now }),
+    markets: marketsStream(client, { vsCurrency, now: deps.now }),
+    prices: pricesStream(client, { coins, vsCurrency, now: deps.now }),
   };
 }

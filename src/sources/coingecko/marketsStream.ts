@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../../internal/clock.ts';
 import { defineStream } from '../../pipeline/stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { marketRecord } from './schemas.ts';
@@ -10,8 +11,9 @@ export const MARKETS_PER_PAGE = 250;
  * Each run is a fresh snapshot; the key (coin, currency, last_updated) makes a rerun within CoinGecko's
  * cache window add nothing: the same `last_updated` is the same data, so the first snapshot of it is kept.
  */
-export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: string; perPage?: number }) {
+export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: string; perPage?: number; now?: Clock }) {
   const perPage = options.perPage ?? MARKETS_PER_PAGE;
+  const now = options.now ?? systemClock;
   return defineStream({
     name: 'coingecko.markets',
     table: 'coingecko_markets',
@@ -45,7 +47,7 @@ export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: st
     onConflict: 'ignore',
     record: marketRecord,
     async *extract({ signal }) {
-      const snapshotAt = new Date();
+      const snapshotAt = now();
       for (let page = 1; !signal.aborted; page++) {
         const items = await client.marketsPage(page, perPage);
         const records = items.map((item) => ({ ...item, vs_currency: options.vsCurrency, snapshot_at: snapshotAt }));

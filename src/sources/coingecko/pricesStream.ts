@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../../internal/clock.ts';
 import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { priceRecord } from './schemas.ts';
@@ -19,9 +20,9 @@ export function startOfMonthUtc(now: Date): number {
  */
 export function pricesStream(
   client: CoinGeckoClient,
-  options: { coins: readonly string[]; vsCurrency: string; now?: () => Date },
+  options: { coins: readonly string[]; vsCurrency: string; now?: Clock },
 ) {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   return defineStream({
     name: 'coingecko.prices',
     table: 'coingecko_prices',

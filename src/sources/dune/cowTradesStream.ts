@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '../../internal/clock.ts';
 import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
 import type { DuneClient } from './client.ts';
 import { COW_TRADE_COLUMNS, cowTradeRecord } from './cowTradeRecord.ts';
@@ -18,7 +19,7 @@ export interface CowStreamOptions {
   mode: ResultsMode;
   pageSize: number;
   pollIntervalMs: number;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /** Watermark key of the CoW trades, shared by `dune-init` and `dune-update`. */
@@ -35,7 +36,7 @@ export function dayBefore(instant: Date): string {
  * the execution in its watermark and the next run reads on from there instead of paying for a new one.
  */
 export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   return defineStream({
     name: COW_STREAM,
     table: 'dune_cow_trades',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { systemClock } from '../../internal/clock.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { CatalogueDeps } from '../../jobs/catalogue.ts';
 import { defineJob, type JobContext, type JobResult } from '../../jobs/defineJob.ts';
@@ -47,7 +48,7 @@ export function duneJobs(deps: CatalogueDeps) {
     }
     if (skipWhenCovered) {
       const cursor = await readWatermark<CowCursor>(ctx.db, ctx.db.schemas, COW_STREAM);
-      const yesterday = dayBefore(new Date());
+      const yesterday = dayBefore((deps.now ?? systemClock)());
       if (cursor?.through && cursor.through >= yesterday && !cursor.pending) {
         return skipped(job, ctx, `the trades are loaded through ${cursor.through} already`);
       }

@@ -4,6 +4,8 @@ import type { QualityResult } from './types.ts';
 /**
  * Price points loaded since `since`, each compared with the point before it in its series: a move beyond
  * `pct` percent fails the series. Only new points are judged, so a jump is reported once, when it arrives.
+ * `since` is on the database's clock (it dates `loaded_at`); each result's `details.loadedThrough` is where the
+ * next check starts.
  */
 export async function checkPriceJumps(db: Db, options: { pct: number; since: Date }): Promise<QualityResult[]> {
   const table = `${db.schemas.staging}.coingecko_prices`;
@@ -15,6 +17,7 @@ export async function checkPriceJumps(db: Db, options: { pct: number; since: Dat
     prev_ts: Date | string | null;
     prev_price: string | number | null;
     is_jump: boolean;
+    loaded_at: Date | string;
   }>(
     `WITH fresh AS (
        SELECT coin_id, vs_currency, min(ts) AS first_ts FROM ${table} WHERE loaded_at > $1 GROUP BY coin_id, vs_currency
@@ -29,18 +32,22 @@ export async function checkPriceJumps(db: Db, options: { pct: number; since: Dat
        FROM ${table} p JOIN bounds b ON b.coin_id = p.coin_id AND b.vs_currency = p.vs_currency AND p.ts >= b.from_ts
        WINDOW w AS (PARTITION BY p.coin_id, p.vs_currency ORDER BY p.ts)
      )
-     SELECT coin_id, vs_currency, ts, price, prev_ts, prev_price,
+     SELECT coin_id, vs_currency, ts, price, prev_ts, prev_price, loaded_at,
        coalesce(prev_price > 0 AND abs(price / prev_price - 1) * 100 > $2, false) AS is_jump
      FROM series WHERE loaded_at > $1
      ORDER BY coin_id, vs_currency, ts`,
     [options.since, options.pct],
   );
   const series = new Map<string, { points: number; jumps: Record<string, unknown>[] }>();
+  let loadedThrough = options.since;
   for (const row of rows) {
     const subject = `${row.coin_id}/${row.vs_currency}`;
     const entry = series.get(subject) ?? { points: 0, jumps: [] };
     series.set(subject, entry);
     entry.points++;
+    // NOTE: the driver cuts loaded_at's microseconds; the next millisecond is past every point judged here.
+    const loadedAt = new Date(new Date(row.loaded_at).getTime() + 1);
+    if (loadedAt > loadedThrough) loadedThrough = loadedAt;
     if (!row.is_jump) continue;
     entry.jumps.push({
       ts: new Date(row.ts).toISOString(),
@@ -56,6 +63,11 @@ export async function checkPriceJumps(db: Db, options: { pct: number; since: Dat
     status: s.jumps.length === 0 ? 'passed' : 'failed',
     value: s.jumps.length,
     threshold: options.pct,
-    details: { newPoints: s.points, since: options.since.toISOString(), jumps: s.jumps.slice(0, 10) },
+    details: {
+      newPoints: s.points,
+      since: options.since.toISOString(),
+      loadedThrough: loadedThrough.toISOString(),
+      jumps: s.jumps.slice(0, 10),
+    },
   }));
 }

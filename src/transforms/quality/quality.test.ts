@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runningClock } from '../../../test/helpers/clock.ts';
 import { testConfig } from '../../../test/helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../../../test/helpers/databases.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../test/helpers/webhookReceiver.ts';
@@ -38,9 +39,14 @@ async function addPrices(db: Db, coin: string, prices: number[]) {
   for (const [i, price] of prices.entries()) {
     await db.query(
       `INSERT INTO ${db.schemas.staging}.coingecko_prices (coin_id, vs_currency, ts, price) VALUES ($1, 'usd', $2, $3)`,
-      [coin, new Date(Date.now() - (prices.length - i) * HOUR), price],
+      [coin, at((prices.length - i) * HOUR), price],
     );
   }
+}
+
+async function databaseNow(db: Db): Promise<Date> {
+  const [row] = await db.query<{ now: Date }>('SELECT now() AS now');
+  return new Date(row?.now as Date);
 }
 
 describe.each(POSTGRES_ENGINES)('data-quality checks (%s)', (engine) => {
@@ -115,7 +121,8 @@ describe.each(POSTGRES_ENGINES)('data-quality checks (%s)', (engine) => {
   });
 
   it('behavior: a price move beyond the threshold fails its series; older points are not judged again', async () => {
-    const before = new Date(Date.now() - 60_000);
+    // `since` is on the database's clock, which stamps loaded_at.
+    const before = await databaseNow(db);
     await addPrices(db, 'bitcoin', [100, 101, 150, 151]);
     await addPrices(db, 'ethereum', [10, 10.5, 11]);
     const results = await checkPriceJumps(db, { pct: 25, since: before });
@@ -125,7 +132,7 @@ describe.each(POSTGRES_ENGINES)('data-quality checks (%s)', (engine) => {
       expect.objectContaining({ price: 150, previousPrice: 101, changePct: 48.51 }),
     ]);
     expect(by['ethereum/usd']).toMatchObject({ status: 'passed', value: 0 });
-    expect(await checkPriceJumps(db, { pct: 25, since: new Date() })).toEqual([]);
+    expect(await checkPriceJumps(db, { pct: 25, since: await databaseNow(db) })).toEqual([]);
   });
 
   it('behavior: results are stored; only checks that start failing are reported for alerting', async () => {
@@ -173,7 +180,15 @@ describe('quality job', () => {
   it('behavior: a failed check posts one alert; the same failure an hour later does not post again', async () => {
     const url = `${receiver.url}/hook`;
     const config = testConfig({ ALERT_WEBHOOK_URL: url, QUALITY_PRICE_JUMP_PCT: '10' });
-    const app = await createApp({ config, log: silentLogger(), db: testDb.db, migrate: false });
+    // The job's clock starts at NOW and runs on: each run is checked at its own instant.
+    const now = runningClock(NOW.toISOString());
+    const app = await createApp({
+      config,
+      log: silentLogger(),
+      db: testDb.db,
+      migrate: false,
+      now: () => new Date(now()),
+    });
     try {
       await addPrices(testDb.db, 'bitcoin', [100, 130]);
       const first = await (await app.executor.trigger('quality')).done;
@@ -181,7 +196,7 @@ describe('quality job', () => {
       expect(received()).toHaveLength(1);
       expect(received()[0]?.text).toContain('price_jumps bitcoin/usd: 1 move(s) beyond 10%');
 
-      await addHourly(testDb.db, 'ethereum', [5, 2], new Date(Math.floor(Date.now() / HOUR) * HOUR));
+      await addHourly(testDb.db, 'ethereum', [5, 2]);
       await (await app.executor.trigger('quality')).done;
       expect(received()).toHaveLength(2);
       expect(received()[1]?.text).toContain('gaps_hourly ethereum/usd');

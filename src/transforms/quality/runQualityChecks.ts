@@ -9,8 +9,10 @@ import type { QualityResult } from './types.ts';
 const EVENT_CHECKS = new Set(['price_jumps']);
 /** A state check that last failed longer ago than this counts as newly failing again. */
 const PREVIOUS_WINDOW_MS = 7 * 86_400_000;
-/** The first price-jump check looks this far back. */
+/** The first price-jump check looks this far back from the newest point loaded. */
 const FIRST_JUMP_WINDOW_MS = 86_400_000;
+/** Price-jump results read back for the last `loadedThrough` (one per series a check judged). */
+const JUMP_RESULTS_READ = 500;
 
 export interface QualityRun {
   checkedAt: Date;
@@ -29,10 +31,7 @@ export async function runQualityChecks(
 ): Promise<QualityRun> {
   const checkedAt = options.now ?? new Date();
   const table = `${db.schemas.etl}.quality_results`;
-  const [last] = await db.query<{ at: Date | string | null }>(
-    `SELECT max(checked_at) AS at FROM ${table} WHERE check_name = 'price_jumps'`,
-  );
-  const since = last?.at ? new Date(last.at) : new Date(checkedAt.getTime() - FIRST_JUMP_WINDOW_MS);
+  const since = await priceJumpsSince(db, table);
   const results = [
     ...(await checkFreshness(db, options.jobs, checkedAt)),
     ...(await checkGaps(db, checkedAt)),
@@ -71,4 +70,24 @@ export async function runQualityChecks(
     ]),
   );
   return { checkedAt, results, newlyFailed };
+}
+
+/**
+ * Where the price-jump check starts: the newest `loaded_at` a previous check judged. Both ends are on the
+ * database's clock, which stamps `loaded_at`, so a product clock that differs from it never judges a point twice
+ * or skips one. The first check looks a day back from the newest point.
+ */
+async function priceJumpsSince(db: Db, table: string): Promise<Date> {
+  const previous = await db.query<{ details: unknown }>(
+    `SELECT details FROM ${table} WHERE check_name = 'price_jumps' ORDER BY checked_at DESC LIMIT ${JUMP_RESULTS_READ}`,
+  );
+  const through = previous
+    .map((r) => (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as { loadedThrough?: string })
+    .map((d) => Date.parse(d?.loadedThrough ?? ''))
+    .filter((ms) => !Number.isNaN(ms));
+  if (through.length > 0) return new Date(Math.max(...through));
+  const [newest] = await db.query<{ at: Date | string | null }>(
+    `SELECT max(loaded_at) AS at FROM ${db.schemas.staging}.coingecko_prices`,
+  );
+  return new Date((newest?.at ? new Date(newest.at).getTime() : 0) - FIRST_JUMP_WINDOW_MS);
 }
