@@ -26,6 +26,7 @@ export function qualityJobs(deps: CatalogueDeps) {
                 jobs,
                 priceJumpPct: deps.config.quality.priceJumpPct,
                 now: deps.now?.(),
+                evmLogsFiltered: deps.config.evm.logAddresses.length + deps.config.evm.logTopics.length > 0,
               });
               const failed = run.results.filter((r) => r.status === 'failed');
               log.info({ checks: run.results.length, failed: failed.length }, 'quality checks done');
@@ -67,6 +68,8 @@ const MEASURE: Record<QualityResult['check'], (r: QualityResult) => string> = {
   gaps_daily: (r) => `${r.value} missing day(s)`,
   duplicate_keys: (r) => `${r.value} duplicated key(s)`,
   price_jumps: (r) => `${r.value} move(s) beyond ${r.threshold}%`,
+  evm_block_contents: (r) => `${r.value} block(s) not stored whole`,
+  evm_block_gaps: (r) => `${r.value} block(s) missing`,
 };
 
 /** One alert for the checks that started failing in this run. */

@@ -29,7 +29,7 @@ export const KEYED_RELATIONS: readonly KeyedRelation[] = [
 const RECENT_DAYS = 30;
 
 /** Whether a table or view `schema.name` exists. */
-async function relationExists(db: Db, qualified: string): Promise<boolean> {
+export async function relationExists(db: Db, qualified: string): Promise<boolean> {
   if (db.dialect === 'postgres') {
     const [row] = await db.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [qualified]);
     return Boolean(row?.oid);

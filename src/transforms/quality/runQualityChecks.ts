@@ -1,5 +1,6 @@
 import type { Db } from '../../db/types.ts';
 import { checkDuplicateKeys } from './duplicateKeys.ts';
+import { checkEvmBlocks } from './evmBlocks.ts';
 import { checkFreshness, type ScheduledJob } from './freshness.ts';
 import { checkGaps } from './gaps.ts';
 import { checkPriceJumps } from './priceJumps.ts';
@@ -27,7 +28,13 @@ export interface QualityRun {
  */
 export async function runQualityChecks(
   db: Db,
-  options: { jobs: readonly ScheduledJob[]; priceJumpPct: number; now?: Date },
+  options: {
+    jobs: readonly ScheduledJob[];
+    priceJumpPct: number;
+    now?: Date;
+    /** `EVM_LOG_ADDRESSES`/`EVM_LOG_TOPICS` keep only some logs (see `checkEvmBlocks`). */
+    evmLogsFiltered?: boolean;
+  },
 ): Promise<QualityRun> {
   const checkedAt = options.now ?? new Date();
   const table = `${db.schemas.etl}.quality_results`;
@@ -37,6 +44,7 @@ export async function runQualityChecks(
     ...(await checkGaps(db, checkedAt)),
     ...(await checkDuplicateKeys(db, undefined, checkedAt)),
     ...(await checkPriceJumps(db, { pct: options.priceJumpPct, since })),
+    ...(await checkEvmBlocks(db, { logsFiltered: options.evmLogsFiltered })),
   ];
   // The latest result of each check and subject in the last week (a window, not DISTINCT ON: MySQL has the
   // one, not the other; the week keeps the scan to recent rows, on the checked_at index).

@@ -11,4 +11,11 @@ export interface QualityResult {
   details?: Record<string, unknown>;
 }
 
-export type QualityCheckName = 'freshness' | 'gaps_hourly' | 'gaps_daily' | 'duplicate_keys' | 'price_jumps';
+export type QualityCheckName =
+  | 'freshness'
+  | 'gaps_hourly'
+  | 'gaps_daily'
+  | 'duplicate_keys'
+  | 'price_jumps'
+  | 'evm_block_contents'
+  | 'evm_block_gaps';
