@@ -1,133 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/types.ts';
-import { silentLogger } from '../src/internal/logger.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
-import { createRunner, type StreamProgress } from '../src/pipeline/runner.ts';
+import type { StreamProgress } from '../src/pipeline/runner.ts';
 import { type Anvil, startAnvil } from '../src/sandbox/evm/anvil.ts';
 import { type ChainDriver, createChainDriver } from '../src/sandbox/evm/chainDriver.ts';
 import { TRANSFER_TOPIC } from '../src/sandbox/evm/erc20.ts';
-import { runEvmBlocks } from '../src/sources/evm/jobs.ts';
+import { checkEvmBlocks } from '../src/transforms/quality/evmBlocks.ts';
 import { testConfig } from '../test/helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../test/helpers/databases.ts';
 import { type RpcProxy, startRpcProxy } from '../test/helpers/rpcProxy.ts';
-
-type Json = Record<string, unknown>;
-type Kind = 'hex' | 'qty' | 'time' | 'json';
-
-/** Every field the node sends, mapped to its staging column — or named here as deliberately not stored. */
-const FIELDS: Record<
-  'blocks' | 'transactions' | 'receipts' | 'logs',
-  { map: [string, string, Kind][]; skip: string[] }
-> = {
-  blocks: {
-    map: [
-      ['number', 'number', 'qty'],
-      ['hash', 'hash', 'hex'],
-      ['parentHash', 'parent_hash', 'hex'],
-      ['timestamp', 'block_time', 'time'],
-      ['miner', 'miner', 'hex'],
-      ['gasLimit', 'gas_limit', 'qty'],
-      ['gasUsed', 'gas_used', 'qty'],
-      ['baseFeePerGas', 'base_fee_per_gas', 'qty'],
-      ['difficulty', 'difficulty', 'qty'],
-      ['totalDifficulty', 'total_difficulty', 'qty'],
-      ['size', 'size', 'qty'],
-      ['extraData', 'extra_data', 'hex'],
-      ['nonce', 'nonce', 'hex'],
-      ['mixHash', 'mix_hash', 'hex'],
-      ['sha3Uncles', 'sha3_uncles', 'hex'],
-      ['stateRoot', 'state_root', 'hex'],
-      ['transactionsRoot', 'transactions_root', 'hex'],
-      ['receiptsRoot', 'receipts_root', 'hex'],
-      ['logsBloom', 'logs_bloom', 'hex'],
-      ['withdrawalsRoot', 'withdrawals_root', 'hex'],
-      ['withdrawals', 'withdrawals', 'json'],
-      ['blobGasUsed', 'blob_gas_used', 'qty'],
-      ['excessBlobGas', 'excess_blob_gas', 'qty'],
-      ['parentBeaconBlockRoot', 'parent_beacon_block_root', 'hex'],
-      ['requestsHash', 'requests_hash', 'hex'],
-      ['uncles', 'uncles', 'json'],
-    ],
-    skip: ['transactions'],
-  },
-  transactions: {
-    map: [
-      ['hash', 'hash', 'hex'],
-      ['blockHash', 'block_hash', 'hex'],
-      ['blockNumber', 'block_number', 'qty'],
-      ['transactionIndex', 'transaction_index', 'qty'],
-      ['from', 'from_address', 'hex'],
-      ['to', 'to_address', 'hex'],
-      ['value', 'value', 'qty'],
-      ['gas', 'gas', 'qty'],
-      ['gasPrice', 'gas_price', 'qty'],
-      ['maxFeePerGas', 'max_fee_per_gas', 'qty'],
-      ['maxPriorityFeePerGas', 'max_priority_fee_per_gas', 'qty'],
-      ['maxFeePerBlobGas', 'max_fee_per_blob_gas', 'qty'],
-      ['nonce', 'nonce', 'qty'],
-      ['input', 'input', 'hex'],
-      ['type', 'type', 'qty'],
-      ['chainId', 'tx_chain_id', 'qty'],
-      ['v', 'v', 'qty'],
-      ['r', 'r', 'hex'],
-      ['s', 's', 'hex'],
-      ['yParity', 'y_parity', 'qty'],
-      ['accessList', 'access_list', 'json'],
-      ['blobVersionedHashes', 'blob_versioned_hashes', 'json'],
-      ['authorizationList', 'authorization_list', 'json'],
-    ],
-    skip: ['blockTimestamp'],
-  },
-  receipts: {
-    map: [
-      ['transactionHash', 'transaction_hash', 'hex'],
-      ['transactionIndex', 'transaction_index', 'qty'],
-      ['blockHash', 'block_hash', 'hex'],
-      ['blockNumber', 'block_number', 'qty'],
-      ['from', 'from_address', 'hex'],
-      ['to', 'to_address', 'hex'],
-      ['contractAddress', 'contract_address', 'hex'],
-      ['cumulativeGasUsed', 'cumulative_gas_used', 'qty'],
-      ['gasUsed', 'gas_used', 'qty'],
-      ['effectiveGasPrice', 'effective_gas_price', 'qty'],
-      ['status', 'status', 'qty'],
-      ['root', 'root', 'hex'],
-      ['type', 'type', 'qty'],
-      ['blobGasUsed', 'blob_gas_used', 'qty'],
-      ['blobGasPrice', 'blob_gas_price', 'qty'],
-    ],
-    skip: ['logs', 'logsBloom', 'blockTimestamp'],
-  },
-  logs: {
-    map: [
-      ['address', 'address', 'hex'],
-      ['data', 'data', 'hex'],
-      ['logIndex', 'log_index', 'qty'],
-      ['transactionIndex', 'transaction_index', 'qty'],
-      ['transactionHash', 'transaction_hash', 'hex'],
-      ['blockHash', 'block_hash', 'hex'],
-      ['blockNumber', 'block_number', 'qty'],
-    ],
-    skip: ['topics', 'removed', 'blockTimestamp'],
-  },
-};
-
-/** Asserts a staging row holds exactly what the node sent, field by field. */
-function expectSameFields(table: keyof typeof FIELDS, node: Json, row: Json): void {
-  const { map, skip } = FIELDS[table];
-  const known = new Set([...map.map(([field]) => field), ...skip]);
-  expect(Object.keys(node).filter((field) => !known.has(field))).toEqual([]);
-  for (const [field, column, kind] of map) {
-    const want = node[field];
-    const got = row[column];
-    const where = `${table}.${column} ← ${field}`;
-    if (want === undefined || want === null) expect(got, where).toBeNull();
-    else if (kind === 'hex') expect(got, where).toBe(String(want).toLowerCase());
-    else if (kind === 'qty') expect(String(got), where).toBe(BigInt(want as string).toString());
-    else if (kind === 'time') expect((got as Date).getTime(), where).toBe(Number(want) * 1000);
-    else expect(got, where).toEqual(want);
-  }
-}
+import { expectSameFields, type Json } from './fixtures/evm/fields.ts';
+import { runEvmJob } from './fixtures/evm/runJob.ts';
 
 describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
   let anvil: Anvil;
@@ -137,7 +20,6 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
   let proxy: RpcProxy;
   let revertedTx: string;
   let emptyBlock: number;
-  const log = silentLogger();
 
   beforeAll(async () => {
     [anvil, t] = await Promise.all([startAnvil(), openTestDb(engine)]);
@@ -174,19 +56,7 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
       HTTP_MAX_RETRIES: '6',
       ...settings,
     });
-    return runEvmBlocks(
-      {
-        config,
-        db,
-        log,
-        runner: createRunner({ db, log }),
-        signal: signal ?? new AbortController().signal,
-        trigger: 'manual',
-        args,
-        onProgress,
-      },
-      { retry: { baseMs: 1, rateLimitPatienceMs: 10_000 } },
-    );
+    return runEvmJob(db, config, args, { signal, onProgress });
   }
 
   /** The node's whole chain: blocks with transactions, receipts by block. */
@@ -219,6 +89,11 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
     for (const table of ['evm_transactions', 'evm_receipts', 'evm_logs']) {
       expect(await count(db, `staging.${table}`, `WHERE block_hash NOT IN (${hashes})`), table).toBe(0);
     }
+    const checks = await checkEvmBlocks(db);
+    expect(checks.map((r) => [r.check, r.subject, r.status])).toEqual([
+      ['evm_block_contents', 'evm.31337', 'passed'],
+      ['evm_block_gaps', 'evm.31337', 'passed'],
+    ]);
   }
 
   it('behavior: a backfill loads what the node holds, field for field, for a sample of blocks', async () => {

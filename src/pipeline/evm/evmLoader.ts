@@ -6,7 +6,6 @@ import type { BlockRef, EvmBlocksArgs } from '../../sources/evm/args.ts';
 import { blockAtTime } from '../../sources/evm/blockAtTime.ts';
 import type { EvmChain, EvmSettings } from '../../sources/evm/index.ts';
 import { type EvmRows, type EvmTable, toEvmRows } from '../../sources/evm/rows.ts';
-import { writeRejects } from '../rejects.ts';
 import { createRunLog, type RunCounts, type RunTrigger } from '../runLog.ts';
 import type { RunResult, StreamProgress } from '../runner.ts';
 import { readWatermark, writeWatermark } from '../watermarks.ts';
@@ -18,8 +17,8 @@ import { deleteEvmAbove, maxEvmBlock, readEvmHashes, writeEvmRange } from './evm
  * on its key. A range of EVM blocks is four tables that must land together, and a reorg must delete
  * orphaned rows across all four before the new branch loads — neither fits a stream's batch. This loader
  * keeps the runner's guarantees: the four tables and the watermark commit in one transaction per range,
- * every run is recorded in `etl.runs`, invalid records go to `etl.rejects`, a rerun resumes from the
- * watermark and adds nothing twice.
+ * every run is recorded in `etl.runs`, a rerun resumes from the watermark and adds nothing twice. EVM tolerates
+ * no rejects: a block is stored whole or not at all, so a malformed record fails its range (`toEvmRows`).
  */
 
 /** Reorgs are followed this deep; deeper ones fail with `ETL_REORG_TOO_DEEP`. Polygon has seen 150+. */
@@ -82,10 +81,6 @@ export async function loadEvmChain(options: LoadEvmChainOptions): Promise<RunRes
     const advance = watermark === undefined || (range.from <= watermark && range.to + 1 > watermark);
     const loaded = await db.transaction(async (tx) => {
       const inserted = await writeEvmRange(tx, schemas, chainId, range, range.from <= stored);
-      for (const table of ['transactions', 'receipts', 'logs'] as EvmTable[]) {
-        const rejects = range.rejects.filter((r) => r.table === table);
-        await writeRejects(tx, schemas, `evm.${chainId}.${table}`, runId, rejects);
-      }
       if (advance) await writeWatermark(tx, schemas, stream, { next: range.to + 1 } satisfies EvmCursor, runId);
       return inserted;
     });
@@ -96,12 +91,8 @@ export async function loadEvmChain(options: LoadEvmChainOptions): Promise<RunRes
       if (recent.size <= MAX_REORG_DEPTH) break;
       recent.delete(height);
     }
-    const extracted = Object.values(range.rows).reduce((n, rows) => n + rows.length, 0) + range.rejects.length;
-    counts.rowsExtracted += extracted;
+    counts.rowsExtracted += Object.values(range.rows).reduce((n, rows) => n + rows.length, 0);
     counts.rowsLoaded += loaded;
-    counts.rowsRejected += range.rejects.length;
-    if (range.rejects.length > 0)
-      log.warn({ rejected: range.rejects.length, first: range.rejects[0]?.reason }, 'records rejected');
   }
 
   async function rollback(ancestor: number, mismatchAt: number): Promise<void> {
@@ -304,6 +295,5 @@ function joinReady(first: EvmRows, queue: { ready?: EvmRows }[]): EvmRows {
       receipts: rows('receipts'),
       logs: rows('logs'),
     },
-    rejects: group.flatMap((r) => r.rejects),
   };
 }

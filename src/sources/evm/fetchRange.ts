@@ -1,12 +1,18 @@
 import { isEtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
 import type { RawRange } from './rows.ts';
-import { InconsistentReplyError, type RpcCall, type RpcEndpoint } from './rpc.ts';
-import { classifyRpcError } from './rpcErrors.ts';
+import { InconsistentReplyError, MissingReceiptError, type RpcCall, type RpcEndpoint } from './rpc.ts';
+import { classifyRpcError, describeFailure, type RpcFailureKind } from './rpcErrors.ts';
 import { type RetryPolicy, withRpcRetry } from './withRpcRetry.ts';
 
 /** Per-transaction receipt calls per batch, when the node lacks `eth_getBlockReceipts`. */
 const RECEIPT_CALLS_PER_BATCH = 500;
+/**
+ * Failures of `eth_getBlockReceipts` that another try of the same call answers (a dropped connection, a rate
+ * limit, a range to split). Any other — -32601 and -32004, but also the -32602, -32000 or 403 of a node or
+ * provider that has the method in some form it refuses — switches to per-transaction receipts.
+ */
+const RETRY_BLOCK_RECEIPTS = new Set<RpcFailureKind>(['transient', 'rate-limited', 'too-large', 'missing-receipt']);
 
 export interface BlockHeader {
   hash: string;
@@ -31,7 +37,7 @@ const hex = (n: number) => `0x${n.toString(16)}`;
  * Fetches ranges of one node. Blocks and receipts go as two parallel batches; receipts by block number,
  * then matched against the blocks' hashes, so a reorg in between is caught and the range refetched. When
  * the node refuses a size (`too-large`), the range is halved and the smaller size kept for later ranges.
- * When it lacks `eth_getBlockReceipts`, receipts are fetched per transaction from then on.
+ * When `eth_getBlockReceipts` fails other than transiently, receipts are fetched per transaction from then on.
  */
 export function createRangeFetcher(options: { endpoint: RpcEndpoint; policy: RetryPolicy; log: Logger }): RangeFetcher {
   const { endpoint, policy, log } = options;
@@ -53,7 +59,12 @@ export function createRangeFetcher(options: { endpoint: RpcEndpoint; policy: Ret
     for (let start = 0; start < calls.length; start += RECEIPT_CALLS_PER_BATCH) {
       const results = await endpoint.batch(calls.slice(start, start + RECEIPT_CALLS_PER_BATCH), signal);
       results.forEach((receipt, j) => {
-        out[owner[start + j] as number]?.push(receipt);
+        const block = owner[start + j] as number;
+        if (receipt == null) {
+          const number = Number((blocks[block] as { number?: string }).number);
+          throw new MissingReceiptError(calls[start + j]?.params[0] as string, number);
+        }
+        out[block]?.push(receipt);
       });
     }
     return out;
@@ -69,9 +80,13 @@ export function createRangeFetcher(options: { endpoint: RpcEndpoint; policy: Ret
       [blocks, receipts] = await Promise.all([
         endpoint.batch(blockCalls, signal),
         endpoint.batch(receiptCalls, signal).catch((error) => {
-          if (classifyRpcError(error).kind !== 'unsupported') throw error;
+          const failure = classifyRpcError(error);
+          if (RETRY_BLOCK_RECEIPTS.has(failure.kind)) throw error;
           blockReceipts = false;
-          log.info({ node: endpoint.label }, 'the node lacks eth_getBlockReceipts: fetching receipts per transaction');
+          log.info(
+            { node: endpoint.label, said: describeFailure(failure) },
+            'eth_getBlockReceipts failed: fetching receipts per transaction',
+          );
           return undefined;
         }),
       ]);

@@ -12,7 +12,6 @@ describe('toEvmRows', () => {
   it('behavior: a Cancun block, its blob transaction and receipt become rows, uint256 in exact decimal', () => {
     const block = { ...cancunBlock, transactions: [blobTransaction] };
     const out = toEvmRows(CHAIN, range([block], [[blobReceipt]]), null, 'node');
-    expect(out.rejects).toEqual([]);
     expect(out.hashes).toEqual([cancunBlock.hash]);
     expect(out.parentHash).toBe(cancunBlock.parentHash);
     const b = named('blocks', out.rows.blocks[0]);
@@ -80,23 +79,69 @@ describe('toEvmRows', () => {
     });
   });
 
-  it('behavior: a malformed transaction or log is rejected with its reason; its block-mates load', () => {
-    const bad = { ...blobTransaction, hash: '0x1234', value: 'lots' };
-    const badLog = { ...blobReceipt.logs[0], logIndex: 'first' };
-    const receipt = { ...blobReceipt, logs: [badLog, blobReceipt.logs[0]] };
-    const out = toEvmRows(
-      CHAIN,
-      range([{ ...cancunBlock, transactions: [bad, blobTransaction] }], [[receipt]]),
-      null,
-      'node',
+  it('behavior: an optional field sent as null reads as absent; a receipt without from/to takes the transaction’s', () => {
+    const { from: _from, to: _to, ...bare } = blobReceipt;
+    const receipt = { ...bare, status: null, effectiveGasPrice: null, blobGasPrice: null, type: null };
+    const tx = { ...blobTransaction, chainId: null, yParity: null, accessList: null, maxFeePerBlobGas: null };
+    const block = { ...cancunBlock, baseFeePerGas: null, withdrawals: null, requestsHash: null, transactions: [tx] };
+    const out = toEvmRows(CHAIN, range([block], [[receipt]]), null, 'node');
+    expect(named('blocks', out.rows.blocks[0])).toMatchObject({ base_fee_per_gas: null, withdrawals: null });
+    expect(named('transactions', out.rows.transactions[0])).toMatchObject({
+      tx_chain_id: null,
+      y_parity: null,
+      access_list: null,
+      max_fee_per_blob_gas: null,
+    });
+    expect(named('receipts', out.rows.receipts[0])).toMatchObject({
+      from_address: blobTransaction.from,
+      to_address: blobTransaction.to,
+      status: null,
+      effective_gas_price: null,
+      type: null,
+    });
+  });
+
+  it.each([
+    [
+      'a transaction’s value',
+      { value: null },
+      {},
+      {},
+      /transaction 0x4bb6fa06\w+ \(value = null: expected a hex quantity/,
+    ],
+    ['a receipt’s gasUsed', {}, { gasUsed: null }, {}, /receipt of transaction 0x4bb6fa06\w+ \(gasUsed = null: /],
+    [
+      'a log’s index',
+      {},
+      {},
+      { logIndex: 'first' },
+      /log 0 of transaction 0x4bb6\w+ \(logIndex = "first": expected a hex/,
+    ],
+  ])(
+    'error: a malformed record (%s) fails the whole range, naming block, transaction, field and value',
+    (_name, txPatch, receiptPatch, logPatch, message) => {
+      const tx = { ...blobTransaction, ...txPatch };
+      const receipt = { ...blobReceipt, ...receiptPatch, logs: [{ ...blobReceipt.logs[0], ...logPatch }] };
+      const fail = () => toEvmRows(CHAIN, range([{ ...cancunBlock, transactions: [tx] }], [[receipt]]), null, 'node');
+      expect(fail).toThrow(
+        expect.objectContaining({ code: 'ETL_UPSTREAM_MALFORMED', message: expect.stringMatching(message) }),
+      );
+      expect(fail).toThrow(/node returned block 42 with a malformed .*nothing of blocks 42–42 was written/);
+    },
+  );
+
+  it('error: a required field that is absent is named as missing', () => {
+    const { gasUsed: _gasUsed, ...receipt } = blobReceipt;
+    const block = { ...cancunBlock, transactions: [blobTransaction] };
+    expect(() => toEvmRows(CHAIN, range([block], [[receipt]]), null, 'node')).toThrow(
+      expect.objectContaining({
+        details: expect.objectContaining({
+          block: 42,
+          transaction: blobTransaction.hash,
+          fields: [{ field: 'gasUsed', value: 'missing', problem: 'expected a hex quantity such as 0x1a' }],
+        }),
+      }),
     );
-    expect(out.rows.transactions).toHaveLength(1);
-    expect(out.rows.logs).toHaveLength(1);
-    expect(out.rejects.map((r) => [r.table, r.reason])).toEqual([
-      ['transactions', expect.stringMatching(/hash: expected a 32-byte hex hash; value: expected a hex quantity/)],
-      ['logs', expect.stringMatching(/logIndex: expected a hex quantity/)],
-    ]);
-    expect(out.rejects[0]?.payload).toBe(bad);
   });
 
   it('error: a malformed block header fails the range, naming the block and the field', () => {
@@ -104,7 +149,7 @@ describe('toEvmRows', () => {
     expect(() => toEvmRows(CHAIN, range([headless], [[]]), null, 'https://node/')).toThrow(
       expect.objectContaining({
         code: 'ETL_UPSTREAM_MALFORMED',
-        message: expect.stringMatching(/https:\/\/node\/ returned a malformed block 42 \(hash: .*try another node/),
+        message: expect.stringMatching(/https:\/\/node\/ returned block 42 with a malformed header \(hash = missing: /),
       }),
     );
   });

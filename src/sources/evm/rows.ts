@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { EtlError } from '../../internal/errors.ts';
-import { describeIssues } from '../../pipeline/rejects.ts';
 import type { LogFilter } from './logFilter.ts';
 import {
   type RawBlock,
@@ -127,12 +126,6 @@ export interface RawRange {
   receipts: readonly (readonly unknown[])[];
 }
 
-export interface EvmReject {
-  table: EvmTable;
-  reason: string;
-  payload: unknown;
-}
-
 export interface EvmRows {
   from: number;
   to: number;
@@ -140,7 +133,6 @@ export interface EvmRows {
   hashes: string[];
   parentHash: string;
   rows: Record<EvmTable, unknown[][]>;
-  rejects: EvmReject[];
 }
 
 /** A quantity as a JS number when it is exact (≤ 52 bits), else its decimal string: both load as numeric. */
@@ -148,53 +140,90 @@ function dec(hex: string): number | string {
   return hex.length <= 15 ? Number(hex) : BigInt(hex).toString();
 }
 const decOrNull = (hex: string | null | undefined) => (hex == null ? null : dec(hex));
+const numOrNull = (hex: string | null | undefined) => (hex == null ? null : Number(hex));
 const lower = (a: string | null | undefined) => (a == null ? null : a.toLowerCase());
 
+/** Where a record sits, for the message of a malformed one. */
+interface Place {
+  node: string;
+  range: RawRange;
+  block: number;
+  /** `transaction 0x…`, `receipt of transaction 0x…`, `log 3 of transaction 0x…`, `header`. */
+  record: string;
+  transaction?: string;
+}
+
+/** `value = null: expected a hex quantity such as 0x1a` for each failing field, with the raw value received. */
+function describeFields(error: z.ZodError, payload: unknown): { field: string; value: string; problem: string }[] {
+  return error.issues.map((issue) => {
+    let value: unknown = payload;
+    for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | null | undefined)?.[key as never];
+    const raw = value === undefined ? 'missing' : JSON.stringify(value);
+    return {
+      field: issue.path.join('.') || '(record)',
+      value: raw.length > 80 ? `${raw.slice(0, 77)}...` : raw,
+      problem: issue.message,
+    };
+  });
+}
+
+function malformed(place: Place, fields: { field: string; value: string; problem: string }[]): EtlError {
+  const named = fields.map((f) => `${f.field} = ${f.value}: ${f.problem}`).join('; ');
+  return new EtlError(
+    'ETL_UPSTREAM_MALFORMED',
+    `EVM node ${place.node} returned block ${place.block} with a malformed ${place.record} (${named}): a block is stored whole or not at all, so nothing of blocks ${place.range.from}–${place.range.to} was written; point EVM_RPC_URLS at another node or have this one fixed, then rerun`,
+    { details: { block: place.block, transaction: place.transaction, record: place.record, fields } },
+  );
+}
+
+function parse<T>(schema: z.ZodType<T>, payload: unknown, place: () => Place): T {
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  throw malformed(place(), describeFields(parsed.error, payload));
+}
+
 /**
- * Validates a fetched range record by record and turns it into staging rows. A transaction, receipt or log
- * that fails its schema becomes a reject and the rest load; a malformed block header cannot be skipped
- * (the chain would have a hole), so it fails the range.
+ * Validates a fetched range and turns it into staging rows, whole blocks only: a block is stored with all its
+ * transactions, receipts and logs or not at all, so one malformed record — header, transaction, receipt or
+ * log — fails the range, naming the block, the transaction, the field and the value the node sent.
+ * @throws EtlError `ETL_UPSTREAM_MALFORMED`
  */
 export function toEvmRows(chainId: number, range: RawRange, filter: LogFilter, node: string): EvmRows {
   const rows: Record<EvmTable, unknown[][]> = { blocks: [], transactions: [], receipts: [], logs: [] };
-  const rejects: EvmReject[] = [];
   const hashes: string[] = [];
-  const check = <T>(table: EvmTable, schema: z.ZodType<T>, payload: unknown): T | undefined => {
-    const parsed = schema.safeParse(payload);
-    if (parsed.success) return parsed.data;
-    rejects.push({ table, reason: describeIssues(parsed.error), payload });
-    return undefined;
-  };
   range.blocks.forEach((rawBlock, i) => {
-    const parsed = rawBlockSchema.safeParse(rawBlock);
-    if (!parsed.success) {
-      throw new EtlError(
-        'ETL_UPSTREAM_MALFORMED',
-        `EVM node ${node} returned a malformed block ${range.from + i} (${describeIssues(parsed.error)}): it cannot be loaded with a hole in the chain; try another node`,
-        { details: { block: range.from + i } },
-      );
-    }
-    const block = parsed.data;
+    const height = range.from + i;
+    const at = (record: string, transaction?: string) => () => ({ node, range, block: height, record, transaction });
+    const block = parse(rawBlockSchema, rawBlock, at('header'));
     const time = new Date(Number(block.timestamp) * 1000);
     const number = Number(block.number);
     hashes.push(block.hash);
     rows.blocks.push(blockRow(chainId, block, time));
-    for (const rawTx of block.transactions) {
-      const tx = check('transactions', rawTransactionSchema, rawTx);
-      if (tx) rows.transactions.push(transactionRow(chainId, tx, time));
-    }
+    const txs = new Map<string, RawTransaction>();
+    block.transactions.forEach((rawTx, j) => {
+      const id = String((rawTx as { hash?: unknown } | null)?.hash ?? `at index ${j}`);
+      const tx = parse(rawTransactionSchema, rawTx, at(`transaction ${id}`, id));
+      txs.set(tx.hash, tx);
+      rows.transactions.push(transactionRow(chainId, tx, time));
+    });
     for (const rawReceipt of range.receipts[i] ?? []) {
-      const receipt = check('receipts', rawReceiptSchema, rawReceipt);
-      if (!receipt) continue;
-      rows.receipts.push(receiptRow(chainId, receipt, time));
-      for (const rawLog of receipt.logs) {
-        const log = check('logs', rawLogSchema, rawLog);
-        if (log && (filter === null || filter(log))) rows.logs.push(logRow(chainId, log, number, time));
+      const id = String((rawReceipt as { transactionHash?: unknown } | null)?.transactionHash ?? 'unknown');
+      const receipt = parse(rawReceiptSchema, rawReceipt, at(`receipt of transaction ${id}`, id));
+      const tx = txs.get(receipt.transactionHash);
+      const from = receipt.from ?? tx?.from;
+      if (!from) {
+        const problem = 'expected a 20-byte hex address (the receipt has no transaction in the block to take it from)';
+        throw malformed(at(`receipt of transaction ${id}`, id)(), [{ field: 'from', value: 'missing', problem }]);
       }
+      rows.receipts.push(receiptRow(chainId, receipt, from, receipt.to ?? tx?.to, time));
+      receipt.logs.forEach((rawLog, k) => {
+        const log = parse(rawLogSchema, rawLog, at(`log ${k} of transaction ${id}`, id));
+        if (filter === null || filter(log)) rows.logs.push(logRow(chainId, log, receipt, number, time));
+      });
     }
   });
   const first = range.blocks[0] as { parentHash?: string } | undefined;
-  return { from: range.from, to: range.to, hashes, parentHash: first?.parentHash ?? '', rows, rejects };
+  return { from: range.from, to: range.to, hashes, parentHash: first?.parentHash ?? '', rows };
 }
 
 function blockRow(chainId: number, b: RawBlock, time: Date): unknown[] {
@@ -248,19 +277,25 @@ function transactionRow(chainId: number, t: RawTransaction, time: Date): unknown
     decOrNull(t.maxFeePerBlobGas),
     dec(t.nonce),
     t.input,
-    t.type === undefined ? null : Number(t.type),
+    numOrNull(t.type),
     decOrNull(t.chainId),
     decOrNull(t.v),
     t.r ?? null,
     t.s ?? null,
-    t.yParity === undefined ? null : Number(t.yParity),
+    numOrNull(t.yParity),
     t.accessList ?? null,
     t.blobVersionedHashes ?? null,
     t.authorizationList ?? null,
   ];
 }
 
-function receiptRow(chainId: number, r: RawReceipt, time: Date): unknown[] {
+function receiptRow(
+  chainId: number,
+  r: RawReceipt,
+  from: string,
+  to: string | null | undefined,
+  time: Date,
+): unknown[] {
   return [
     chainId,
     r.transactionHash,
@@ -268,30 +303,30 @@ function receiptRow(chainId: number, r: RawReceipt, time: Date): unknown[] {
     r.blockHash,
     time,
     Number(r.transactionIndex),
-    lower(r.from),
-    lower(r.to),
+    lower(from),
+    lower(to),
     lower(r.contractAddress),
     dec(r.cumulativeGasUsed),
     dec(r.gasUsed),
     decOrNull(r.effectiveGasPrice),
-    r.status === undefined ? null : Number(r.status),
+    numOrNull(r.status),
     r.root ?? null,
-    r.type === undefined ? null : Number(r.type),
+    numOrNull(r.type),
     decOrNull(r.blobGasUsed),
     decOrNull(r.blobGasPrice),
     r.logs.length,
   ];
 }
 
-function logRow(chainId: number, l: RawLog, blockNumber: number, time: Date): unknown[] {
+function logRow(chainId: number, l: RawLog, r: RawReceipt, blockNumber: number, time: Date): unknown[] {
   return [
     chainId,
-    l.transactionHash,
+    l.transactionHash ?? r.transactionHash,
     Number(l.logIndex),
     blockNumber,
-    l.blockHash,
+    l.blockHash ?? r.blockHash,
     time,
-    Number(l.transactionIndex),
+    Number(l.transactionIndex ?? r.transactionIndex),
     lower(l.address),
     l.topics[0] ?? null,
     l.topics[1] ?? null,

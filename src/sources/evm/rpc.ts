@@ -81,5 +81,20 @@ export function createRpcEndpoint(url: string, options: RpcEndpointOptions): Rpc
  * (a reorg during the fetch). Worth another try.
  */
 export class InconsistentReplyError extends Error {
-  override readonly name = 'InconsistentReplyError';
+  override readonly name: string = 'InconsistentReplyError';
+}
+
+/**
+ * `eth_getTransactionReceipt` answered null for a transaction of a block the node just served: a reorg in
+ * between or a backend behind its peers, worth another try — or, when it lasts, a node that no longer indexes
+ * the transactions of old blocks (geth keeps its index for the last 2,350,000 blocks by default).
+ */
+export class MissingReceiptError extends InconsistentReplyError {
+  override readonly name = 'MissingReceiptError';
+  constructor(
+    readonly transaction: string,
+    readonly block: number,
+  ) {
+    super(`eth_getTransactionReceipt answered null for transaction ${transaction} of block ${block}`);
+  }
 }

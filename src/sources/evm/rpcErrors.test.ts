@@ -2,6 +2,7 @@ import { HttpRequestError, RpcRequestError, TimeoutError } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { providerErrors } from '../../../test/fixtures/evmSamples.ts';
 import { silentLogger } from '../../internal/logger.ts';
+import { InconsistentReplyError, MissingReceiptError } from './rpc.ts';
 import { classifyRpcError } from './rpcErrors.ts';
 import { withRpcRetry } from './withRpcRetry.ts';
 
@@ -38,6 +39,8 @@ describe('classifyRpcError', () => {
       }),
     ],
     ['timeout', 'transient', new TimeoutError({ body, url: URL_WITH_KEY })],
+    ['receipts of another block', 'transient', new InconsistentReplyError('the chain moved')],
+    ['a null receipt', 'missing-receipt', new MissingReceiptError('0x12', 7)],
   ] as const)('behavior: %s is %s', (_name, kind, error) => {
     const failure = classifyRpcError(error);
     expect(failure.kind).toBe(kind);
@@ -107,5 +110,18 @@ describe('withRpcRetry', () => {
       }, ctx()),
     ).rejects.toMatchObject({ code: 'ETL_EVM_RPC_ERROR', retryable: false });
     expect(calls).toBe(1);
+  });
+
+  it('error: a receipt still null after every retry names the pruned transaction index, not the network', async () => {
+    let calls = 0;
+    const failing = withRpcRetry(async () => {
+      calls++;
+      throw new MissingReceiptError('0x12', 7);
+    }, ctx());
+    await expect(failing).rejects.toMatchObject({ code: 'ETL_EVM_RECEIPT_MISSING', retryable: false });
+    await expect(failing).rejects.toThrow(
+      /\(blocks 1–2\): eth_getTransactionReceipt answered null for transaction 0x12 of block 7, 3 times: the node has likely pruned its transaction index .*--history\.transactions=0/,
+    );
+    expect(calls).toBe(3);
   });
 });

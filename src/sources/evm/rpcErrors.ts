@@ -6,10 +6,19 @@ import { parseRetryAfter } from '../http/retry.ts';
  * - `rate-limited`: wait (the provider's hint when it gives one) and try again;
  * - `too-large`: the same request will fail again, ask for fewer blocks;
  * - `transient`: a dropped connection, a timeout, a 5xx, a node behind its peers: try again;
+ * - `missing-receipt`: a transaction's receipt answered null; tried again like `transient`, but when it lasts the
+ *   node has pruned its transaction index, which no wait mends;
  * - `unsupported`: the node lacks the method (a fallback may exist);
  * - `auth`: the provider refuses the key or the plan; `fatal`: anything else.
  */
-export type RpcFailureKind = 'rate-limited' | 'too-large' | 'transient' | 'unsupported' | 'auth' | 'fatal';
+export type RpcFailureKind =
+  | 'rate-limited'
+  | 'too-large'
+  | 'transient'
+  | 'missing-receipt'
+  | 'unsupported'
+  | 'auth'
+  | 'fatal';
 
 export interface RpcFailure {
   kind: RpcFailureKind;
@@ -95,6 +104,7 @@ export function classifyRpcError(error: unknown): RpcFailure {
   const base = { status: f.status, code: f.code, said };
   if (f.name === 'ResponseBodyTooLargeError') return { ...base, kind: 'too-large', said: 'response body too large' };
   if (f.name === 'TimeoutError') return { ...base, kind: 'transient', said: 'no answer in time' };
+  if (f.name === 'MissingReceiptError') return { ...base, kind: 'missing-receipt', said: (error as Error).message };
   if (f.name === 'InconsistentReplyError') return { ...base, kind: 'transient', said: (error as Error).message };
   const waitMs = parseRetryAfter(f.headers?.get('retry-after') ?? null) ?? backoffHint(f.data);
   if (f.status === 429 || f.code === 429) return { ...base, kind: 'rate-limited', waitMs };

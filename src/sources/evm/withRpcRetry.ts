@@ -25,8 +25,8 @@ export interface RetryContext {
 
 /**
  * Runs one RPC exchange until it succeeds: rate limits (HTTP 429, -32005) are waited out for up to
- * `rateLimitPatienceMs`, honouring the provider's hint; dropped connections, timeouts and 5xx are retried
- * `maxRetries` times. Anything else — and `too-large`, which the caller answers by splitting — is thrown as
+ * `rateLimitPatienceMs`, honouring the provider's hint; dropped connections, timeouts, 5xx and null receipts
+ * are retried `maxRetries` times. Anything else — and `too-large`, which the caller answers by splitting — is thrown as
  * an EtlError whose message says what to do.
  */
 export async function withRpcRetry<T>(fn: () => Promise<T>, ctx: RetryContext): Promise<T> {
@@ -48,7 +48,7 @@ export async function withRpcRetry<T>(fn: () => Promise<T>, ctx: RetryContext): 
         wait = failure.waitMs ?? backoffMs(unhinted++, ctx.policy.baseMs * 4, 10_000);
         if (waitedMs + wait > ctx.policy.rateLimitPatienceMs) throw toEtlError(failure, ctx, rateLimitAttempts);
         waitedMs += wait;
-      } else if (failure.kind === 'transient') {
+      } else if (failure.kind === 'transient' || failure.kind === 'missing-receipt') {
         if (transientAttempts >= ctx.policy.maxRetries) throw toEtlError(failure, ctx, transientAttempts + 1);
         wait = backoffMs(transientAttempts++, ctx.policy.baseMs);
       } else {
@@ -92,6 +92,12 @@ export function toEtlError(failure: RpcFailure, ctx: Pick<RetryContext, 'label' 
         failure.said === 'no answer in time' ? 'ETL_UPSTREAM_TIMEOUT' : 'ETL_UPSTREAM_UNREACHABLE',
         `${where} failed ${attempts} times (${said}): check that the node is up and reachable, or point EVM_RPC_URLS elsewhere`,
         { retryable: true, details },
+      );
+    case 'missing-receipt':
+      return new EtlError(
+        'ETL_EVM_RECEIPT_MISSING',
+        `${where}: ${failure.said}, ${attempts} times: the node has likely pruned its transaction index (geth indexes only the last 2,350,000 blocks by default) — use an archive node, or run geth with --history.transactions=0 and let it reindex`,
+        { details },
       );
     case 'too-large':
       return new EtlError(
