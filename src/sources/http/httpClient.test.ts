@@ -1,28 +1,53 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type EtlError, isEtlError } from '../../internal/errors.ts';
 import { silentLogger } from '../../internal/logger.ts';
 import { createHttpClient } from './httpClient.ts';
 
+/**
+ * One scripted response. `cut` sends the headers (the whole body's length declared) and half the body, then
+ * stalls, resets the connection (RST) or closes it cleanly (FIN).
+ */
+interface Scripted {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+  cut?: 'stall' | 'reset' | 'close';
+}
+
 /** A local upstream answering from a script of responses, recording when each request came. */
 let server: Server;
 let base: string;
-let script: { status: number; body: string; headers?: Record<string, string> }[] = [];
+let script: Scripted[] = [];
 let hits: number[] = [];
 
 beforeAll(async () => {
-  server = createServer((_req, res) => {
+  server = createServer((req, res) => {
     hits.push(Date.now());
     const next = script.shift() ?? { status: 200, body: '{"ok":true}' };
-    res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
-    res.end(next.body);
+    const headers = { 'content-type': 'application/json', ...next.headers };
+    if (!next.cut) {
+      res.writeHead(next.status, headers);
+      res.end(next.body);
+      return;
+    }
+    res.writeHead(next.status, { ...headers, 'content-length': Buffer.byteLength(next.body) });
+    res.write(next.body.slice(0, next.body.length / 2), () => {
+      if (next.cut === 'reset') req.socket.resetAndDestroy();
+      if (next.cut === 'close') req.socket.end();
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => {
+  server.closeAllConnections();
+  return new Promise<void>((r) => server.close(() => r()));
+});
 beforeEach(() => {
   script = [];
   hits = [];
@@ -96,5 +121,59 @@ describe('createHttpClient', () => {
     const c = client({ ratePerMin: 600 });
     await Promise.all([c.get('/a'), c.get('/b'), c.get('/c')]);
     expect((hits[2] as number) - (hits[0] as number)).toBeGreaterThanOrEqual(190);
+  });
+
+  it('error: a body that stalls after its headers fails within timeoutMs, as ETL_UPSTREAM_TIMEOUT', {
+    timeout: 10_000,
+  }, async () => {
+    script = [0, 1].map(() => ({ status: 200, body: '{"items":[1,2,3,4,5,6]}', cut: 'stall' as const }));
+    // Garbage collection while the body stalls: a timeout that only a collectable signal holds never fires.
+    setFlagsFromString('--expose_gc');
+    const gc = runInNewContext('gc') as () => void;
+    const collecting = setInterval(gc, 20);
+    const error = (await client({ timeoutMs: 150, maxRetries: 1 })
+      .get('/x')
+      .catch((e: unknown) => e)
+      .finally(() => clearInterval(collecting))) as EtlError;
+    expect(isEtlError(error, 'ETL_UPSTREAM_TIMEOUT')).toBe(true);
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(
+      /Upstream did not finish its answer at .* within 150 ms after 2 attempt\(s\): .*HTTP_TIMEOUT_MS/,
+    );
+    expect(hits).toHaveLength(2);
+  });
+
+  it('error: a connection reset or closed mid-body is retried like a 5xx', async () => {
+    script = [
+      { status: 200, body: '{"items":[1,2,3,4,5,6]}', cut: 'reset' },
+      { status: 200, body: '{"items":[1,2,3,4,5,6]}', cut: 'close' },
+      { status: 200, body: '{"items":[1,2,3,4,5,6]}' },
+    ];
+    expect(await client().get('/x')).toEqual({ items: [1, 2, 3, 4, 5, 6] });
+    expect(hits).toHaveLength(3);
+  });
+
+  it('error: a body cut on every attempt fails as ETL_UPSTREAM_UNREACHABLE, retryable, saying so', async () => {
+    script = [0, 1, 2].map(() => ({ status: 200, body: '{"items":[1,2,3,4,5,6]}', cut: 'reset' as const }));
+    const error = (await client()
+      .get('/x')
+      .catch((e: unknown) => e)) as EtlError;
+    expect(isEtlError(error, 'ETL_UPSTREAM_UNREACHABLE')).toBe(true);
+    expect(error.retryable).toBe(true);
+    expect(error.message).toMatch(/Upstream dropped the connection mid-answer at .* after 3 attempt\(s\)/);
+    expect(hits).toHaveLength(3);
+  });
+
+  it('error: truncated JSON in a complete answer is ETL_UPSTREAM_MALFORMED, also on an error status', async () => {
+    script = [{ status: 200, body: '{"items":[1,2,3' }];
+    const error = (await client()
+      .get('/x')
+      .catch((e: unknown) => e)) as EtlError;
+    expect(isEtlError(error, 'ETL_UPSTREAM_MALFORMED')).toBe(true);
+    expect(error.message).toMatch(/Malformed response .*not JSON \(cut short\?\)/);
+    script = [{ status: 404, body: '{"error":"no resul' }];
+    await expect(client().request('/x', { passStatuses: [404] })).rejects.toMatchObject({
+      code: 'ETL_UPSTREAM_MALFORMED',
+    });
   });
 });

@@ -4,8 +4,11 @@ import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
 import { redactUrl, scrubSecrets } from '../../internal/redact.ts';
 import { describeIssues } from '../../pipeline/rejects.ts';
+import { type ExchangeFailure, exchange } from './exchange.ts';
 import { createRateLimiter } from './rateLimiter.ts';
 import { backoffMs, parseRetryAfter } from './retry.ts';
+
+export { networkReason } from './exchange.ts';
 
 export interface HttpClientOptions {
   /** The upstream's name in messages: `CoinCap`, `Dune`. */
@@ -64,17 +67,50 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const secrets = options.secrets ?? [];
   const clean = (text: string) => scrubSecrets(text, secrets);
 
+  /** The error of an exchange that gave no whole answer: the upstream stalled, or the connection failed. */
+  function failedExchange(failure: Exclude<ExchangeFailure, { kind: 'aborted' }>, shown: string, attempts: number) {
+    const after = `after ${attempts} attempt(s)`;
+    const retryable = { retryable: true, cause: failure.cause };
+    if (failure.during === 'body') {
+      return failure.kind === 'timeout'
+        ? new EtlError(
+            'ETL_UPSTREAM_TIMEOUT',
+            `${options.name} did not finish its answer at ${shown} within ${timeoutMs} ms ${after}: try again later, or raise HTTP_TIMEOUT_MS`,
+            retryable,
+          )
+        : new EtlError(
+            'ETL_UPSTREAM_UNREACHABLE',
+            `${options.name} dropped the connection mid-answer at ${shown} (${failure.reason}) ${after}: the upstream or a proxy cut the body; try again later`,
+            retryable,
+          );
+    }
+    const reason = failure.kind === 'timeout' ? `no answer within ${timeoutMs} ms` : failure.reason;
+    return new EtlError(
+      failure.kind === 'timeout' ? 'ETL_UPSTREAM_TIMEOUT' : 'ETL_UPSTREAM_UNREACHABLE',
+      `${options.name} is unreachable at ${shown} (${reason}) ${after}: check the network, or set ${options.urlSetting}`,
+      retryable,
+    );
+  }
+
   async function request<T>(path: string, req: RequestOptions<T> = {}): Promise<HttpResponse<T>> {
     const url = new URL(options.baseUrl.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const shown = redactUrl(url.toString());
     let lastError: EtlError | undefined;
+    const aborted = (cause: unknown) => new EtlError('ETL_ABORTED', `${options.name} request aborted`, { cause });
+    // Waits (rate limit, backoff, Retry-After) end with ETL_ABORTED when the caller stops.
+    const pause = (wait: Promise<unknown>) =>
+      wait.then(
+        () => {},
+        (error: unknown) => {
+          throw aborted(error);
+        },
+      );
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
-      await limiter.acquire(req.signal);
-      let response: Response;
-      try {
-        const signals = [AbortSignal.timeout(timeoutMs), ...(req.signal ? [req.signal] : [])];
-        response = await fetch(url, {
+      await pause(limiter.acquire(req.signal));
+      const answer = await exchange(
+        url,
+        {
           method: req.method ?? 'GET',
           headers: {
             accept: 'application/json',
@@ -82,24 +118,23 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             ...options.headers,
           },
           body: req.body !== undefined ? JSON.stringify(req.body) : undefined,
-          signal: AbortSignal.any(signals),
-        });
-      } catch (error) {
-        if (req.signal?.aborted) throw new EtlError('ETL_ABORTED', `${options.name} request aborted`, { cause: error });
+        },
+        timeoutMs,
+        req.signal,
+      );
+      if ('kind' in answer) {
+        if (answer.kind === 'aborted') throw aborted(answer.cause);
         options.onResponse?.(options.name, 0);
-        const timedOut = (error as Error).name === 'TimeoutError';
-        const reason = timedOut ? `no answer within ${timeoutMs} ms` : networkReason(error);
-        lastError = new EtlError(
-          timedOut ? 'ETL_UPSTREAM_TIMEOUT' : 'ETL_UPSTREAM_UNREACHABLE',
-          `${options.name} is unreachable at ${shown} (${reason}) after ${attempt + 1} attempt(s): check the network, or set ${options.urlSetting}`,
-          { retryable: true, cause: error },
+        lastError = failedExchange(answer, shown, attempt + 1);
+        options.log.warn(
+          { upstream: options.name, url: shown, attempt, reason: answer.reason, during: answer.during },
+          'upstream request failed; retrying',
         );
-        options.log.warn({ upstream: options.name, url: shown, attempt, reason }, 'upstream request failed; retrying');
-        if (attempt < maxRetries) await sleep(backoffMs(attempt, baseMs), undefined, { signal: req.signal });
+        if (attempt < maxRetries) await pause(sleep(backoffMs(attempt, baseMs), undefined, { signal: req.signal }));
         continue;
       }
+      const { response, text } = answer;
       options.onResponse?.(options.name, response.status);
-      const text = await response.text();
       if (response.ok || req.passStatuses?.includes(response.status)) {
         return {
           status: response.status,
@@ -129,7 +164,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           { upstream: options.name, url: shown, waitMs: Math.round(wait) },
           'rate limited (429): waiting Retry-After',
         );
-        if (attempt < maxRetries) await sleep(wait, undefined, { signal: req.signal });
+        if (attempt < maxRetries) await pause(sleep(wait, undefined, { signal: req.signal }));
         continue;
       }
       if (response.status >= 500 || response.status === 408) {
@@ -142,7 +177,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           { upstream: options.name, url: shown, status: response.status, attempt },
           'upstream error; retrying',
         );
-        if (attempt < maxRetries) await sleep(backoffMs(attempt, baseMs), undefined, { signal: req.signal });
+        if (attempt < maxRetries) await pause(sleep(backoffMs(attempt, baseMs), undefined, { signal: req.signal }));
         continue;
       }
       if (response.status === 401 || response.status === 403) {
@@ -174,10 +209,14 @@ function parseBody<T>(text: string, schema: z.ZodType<T> | undefined, shown: str
   let json: unknown;
   try {
     json = text === '' ? null : JSON.parse(text);
-  } catch {
+  } catch (error) {
+    // A body that ends inside a value was cut short (by the upstream or a proxy) though its framing was whole.
+    const cut = /end of JSON input|at position (\d+)/.exec((error as Error).message);
+    const why = cut && (cut[1] === undefined || Number(cut[1]) >= text.length) ? 'not JSON (cut short?)' : 'not JSON';
     throw new EtlError(
       'ETL_UPSTREAM_MALFORMED',
-      `Malformed response from ${shown} (HTTP ${status}): not JSON: ${text.slice(0, 120)}`,
+      `Malformed response from ${shown} (HTTP ${status}): ${why}: ${text.slice(0, 120)}`,
+      { cause: error },
     );
   }
   if (!schema) return json as T;
@@ -186,13 +225,4 @@ function parseBody<T>(text: string, schema: z.ZodType<T> | undefined, shown: str
     throw new EtlError('ETL_UPSTREAM_MALFORMED', `Malformed response from ${shown}: ${describeIssues(parsed.error)}`);
   }
   return parsed.data;
-}
-
-/** The socket-level reason of a fetch failure (`ECONNREFUSED`, `ENOTFOUND`…), which undici nests in `cause`. */
-export function networkReason(error: unknown): string {
-  // SDKs wrap fetch's TypeError('fetch failed'), which wraps the socket error: walk down to the code.
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (typeof e.code === 'string' && /^E[A-Z_]+$/.test(e.code)) return e.code;
-  }
-  return (error as Error).message;
 }
