@@ -7,12 +7,14 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/internal/logger.ts';
 import { backfill } from '../src/sources/files/backfill.ts';
+import { runCli } from './helpers/cli.ts';
 import { testConfig } from './helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
 import { type LocalS3, startLocalS3 } from './helpers/s3rver.ts';
 
 const log = silentLogger();
 const BIN = join(import.meta.dirname, '..', 'bin', 'crypto-etl.mjs');
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'files');
 
 /**
  * Good rows, bad rows and duplicates, columns in another order than the table's. Line by line:
@@ -165,13 +167,71 @@ describe.each(POSTGRES_ENGINES)('backfill on %s', (engine) => {
     expect(await count(t.db, 'etl.runs', `WHERE status = 'failed'`)).toBe(2);
   });
 
-  it('error: an unclosed quote fails the file with its line, and none of its rows stay, even chunks already sent', async () => {
+  it('error: an unclosed quote fails the file at the line its record starts, and none of its rows stay, even chunks already sent', async () => {
     const path = join(dir, 'broken.csv');
-    writeFileSync(path, `${csv(priceRows(0, 9))}coin-9,usd,2026-01-02T00:00:00Z,"1,,\ncoin-10,usd,2026-01-02,1,,\n`);
-    await expect(run(path)).rejects.toThrow(/broken\.csv line \d+: Quote Not Closed.*nothing of it was loaded/);
+    const tail = 'coin-10,usd,2026-01-02,1,,\n'.repeat(50);
+    writeFileSync(path, `${csv(priceRows(0, 9))}coin-9,usd,2026-01-02T00:00:00Z,"1,,\n${tail}`);
+    await expect(run(path)).rejects.toThrow(/broken\.csv line 11: Quote Not Closed.*nothing of it was loaded/);
     expect(await count(t.db, 'staging.coingecko_prices')).toBe(0);
     expect(await count(t.db, 'etl.loaded_files')).toBe(0);
   });
+
+  it('error: a quote that swallows over 1 MB fails at the line its record starts, not where the parser gave up', async () => {
+    const path = join(dir, 'swallowed.csv');
+    writeFileSync(path, csv(['coin-0,usd,2026-01-02T00:00:00Z,"1,,', ...priceRows(1, 30_000)]));
+    await expect(run(path)).rejects.toMatchObject({
+      code: 'ETL_INPUT_INVALID',
+      message: expect.stringMatching(/swallowed\.csv line 2: Max Record Size: the record starting on this line/),
+    });
+  });
+
+  it('error: bytes that are not UTF-8 reject their row with its line, never load as U+FFFD; --encoding latin1 decodes them', async () => {
+    const path = join(FIXTURES, 'latin1.csv');
+    const [file] = (await run(path)).files;
+    expect(file).toMatchObject({ status: 'loaded', rowsRead: 4, rowsLoaded: 2, rowsRejected: 2 });
+    const rejects = await t.db.query<{ reason: string; payload: { line: number; record: { coin_id: string } } }>(
+      'SELECT reason, payload FROM etl.rejects ORDER BY id',
+    );
+    expect(rejects.map((r) => r.reason)).toEqual([
+      'line 3: coin_id: not UTF-8 (byte 0xE9): if the file is Latin-1, load it again with --encoding latin1 --force',
+      'line 6: coin_id: not UTF-8 (byte 0xF1): if the file is Latin-1, load it again with --encoding latin1 --force',
+    ]);
+    expect(rejects[0]?.payload).toMatchObject({ line: 3, record: { coin_id: 'caf\uFFFD-token' } });
+    expect(await count(t.db, 'staging.coingecko_prices', `WHERE coin_id LIKE '%\uFFFD%'`)).toBe(0);
+
+    const [latin1] = (await run(path, { encoding: 'latin1', force: true })).files;
+    expect(latin1).toMatchObject({ status: 'loaded', rowsLoaded: 2, duplicates: 2, rowsRejected: 0 });
+    const ids = await t.db.query<{ coin_id: string }>('SELECT coin_id FROM staging.coingecko_prices ORDER BY coin_id');
+    expect(ids.map((r) => r.coin_id)).toEqual(['bitcoin', 'café-token', 'multi\nline', 'señor-coin']);
+  });
+
+  it('error: a NUL byte rejects its row, as the docs say, and the rest of the file loads', async () => {
+    const [file] = (await run(join(FIXTURES, 'nul-byte.csv'))).files;
+    expect(file).toMatchObject({ status: 'loaded', rowsRead: 4, rowsLoaded: 2, rowsRejected: 2 });
+    const rejects = await t.db.query<{ reason: string; payload: { record: Record<string, string> } }>(
+      'SELECT reason, payload FROM etl.rejects ORDER BY id',
+    );
+    expect(rejects.map((r) => r.reason)).toEqual([
+      'line 3: coin_id: contains a NUL character, got "eth\\u0000ereum"',
+      'line 4: price: expected a number, got "15\\u00000"',
+    ]);
+    expect(rejects[0]?.payload.record.coin_id).toBe('eth\\u0000ereum');
+  });
+
+  it.each(['corrupt.csv.gz', 'truncated.csv.gz'])(
+    'error: %s fails with ETL_INPUT_INVALID naming the file',
+    async (name) => {
+      const path = join(FIXTURES, name);
+      await expect(run(path, { chunkRows: 50 })).rejects.toMatchObject({
+        code: 'ETL_INPUT_INVALID',
+        message: expect.stringContaining(`${path} is not valid gzip (`),
+      });
+      expect(await count(t.db, 'staging.coingecko_prices')).toBe(0);
+      expect(await count(t.db, 'etl.runs', `WHERE status = 'failed' AND error LIKE 'ETL_INPUT_INVALID: %gzip%'`)).toBe(
+        1,
+      );
+    },
+  );
 
   it('error: an abort mid-file (Ctrl-C) stops with ETL_ABORTED and rolls the file back', async () => {
     const path = join(dir, 'aborted.csv');
@@ -242,6 +302,32 @@ describe('backfill killed mid-load (PostgreSQL)', () => {
     expect(await count(t.db, 'etl.rejects')).toBe(0);
     expect(await count(t.db, 'etl.loaded_files')).toBe(0);
     expect(await count(t.db, 'etl.runs', `WHERE job = 'backfill' AND status = 'running'`)).toBe(1);
+  });
+});
+
+describe('backfill --encoding (CLI, PostgreSQL)', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb('postgres');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('args: --encoding latin1 loads a Latin-1 file as meant; an unknown encoding is refused with the choices', async () => {
+    const path = join(FIXTURES, 'latin1.csv');
+    const env = { DATABASE_URL: t.url as string, LOG_LEVEL: 'warn' };
+    const loaded = await runCli(['backfill', 'coingecko_prices', path, '--encoding', 'latin1'], env);
+    expect(loaded.stdout).toMatch(/latin1\.csv: 4 rows read, 4 loaded, 0 duplicates, 0 rejected/);
+    expect(loaded.code).toBe(0);
+    const ids = await t.db.query<{ coin_id: string }>(
+      `SELECT coin_id FROM staging.coingecko_prices WHERE coin_id LIKE 's%'`,
+    );
+    expect(ids).toEqual([{ coin_id: 'señor-coin' }]);
+
+    const refused = await runCli(['backfill', 'coingecko_prices', path, '--encoding', 'cp1252'], env);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/cp1252.*Allowed choices are utf8, latin1/);
   });
 });
 

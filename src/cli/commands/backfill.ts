@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { isEtlError } from '../../internal/errors.ts';
+import type { FileEncoding } from '../../sources/files/csvRecords.ts';
 import type { FileResult } from '../../sources/files/loadFile.ts';
 import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
 
@@ -40,6 +41,12 @@ function progressBar(enabled = process.stderr.isTTY === true) {
   };
 }
 
+interface BackfillFlags {
+  force?: boolean;
+  chunkRows: string;
+  encoding: FileEncoding;
+}
+
 export function registerBackfill(program: Command): void {
   program
     .command('backfill <table> <location>')
@@ -49,7 +56,12 @@ export function registerBackfill(program: Command): void {
     )
     .option('--force', 'load files already recorded in etl.loaded_files again (rows already in are still skipped)')
     .option('--chunk-rows <n>', 'rows per COPY chunk', '25000')
-    .action(async (table: string, location: string, opts: { force?: boolean; chunkRows: string }) => {
+    .addOption(
+      new Option('--encoding <name>', 'how the files are text: utf8 (rows with other bytes are rejected) or latin1')
+        .choices(['utf8', 'latin1'])
+        .default('utf8'),
+    )
+    .action(async (table: string, location: string, opts: BackfillFlags) => {
       const { config, log } = bootstrap();
       const bar = progressBar();
       const controller = new AbortController();
@@ -68,6 +80,7 @@ export function registerBackfill(program: Command): void {
             force: opts.force,
             signal: controller.signal,
             chunkRows: Number(opts.chunkRows),
+            encoding: opts.encoding,
             onFile: (f) => bar.start(f),
             onProgress: (p) => bar.update(p),
           });

@@ -2,6 +2,7 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
+import type { FileEncoding } from './csvRecords.ts';
 import { type FileProgress, type FileResult, loadFile } from './loadFile.ts';
 import { listLocal } from './localFiles.ts';
 import { createS3, listS3 } from './s3.ts';
@@ -21,6 +22,8 @@ export interface BackfillOptions {
   onFile?: (file: { uri: string; index: number; count: number; bytes: number }) => void;
   onProgress?: (progress: FileProgress) => void;
   chunkRows?: number;
+  /** How the files' bytes are text. Default `utf8`: a row with bytes that are not UTF-8 is rejected. */
+  encoding?: FileEncoding;
 }
 
 export interface BackfillResult {
@@ -57,6 +60,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
         signal: options.signal,
         onProgress: options.onProgress,
         chunkRows: options.chunkRows,
+        encoding: options.encoding,
       }),
     );
   }

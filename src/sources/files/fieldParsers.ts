@@ -150,6 +150,10 @@ export function parserFor(type: ColumnType): FieldParser {
   if (t === 'json' || t === 'jsonb') {
     return (text) => {
       try {
+        // NOTE: jsonb, like text, cannot hold a NUL: an escaped one (`\u0000`) would fail the whole COPY.
+        if (t === 'jsonb' && text.includes('\\u0000') && holdsNul(JSON.parse(text))) {
+          return new Problem('contains \\u0000, which jsonb cannot store');
+        }
         JSON.parse(text);
         return text;
       } catch {
@@ -158,4 +162,11 @@ export function parserFor(type: ColumnType): FieldParser {
     };
   }
   return textParser(type.maxLength);
+}
+
+/** Whether a parsed JSON value has a NUL character in a string or a key. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(([key, v]) => key.includes('\u0000') || holdsNul(v));
 }

@@ -1,4 +1,3 @@
-import { parse } from 'csv-parse';
 import type { Db, Queryable } from '../../db/types.ts';
 import { describeError, EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
@@ -6,17 +5,18 @@ import { writeRejects } from '../../pipeline/rejects.ts';
 import { createRunLog } from '../../pipeline/runLog.ts';
 import { type BatchSink, createBatchSink } from './batchSink.ts';
 import { createChunkWriter } from './chunkWriter.ts';
+import { csvRecords, type FileEncoding } from './csvRecords.ts';
 import { decompressed } from './decompress.ts';
-import { embeddedNewlines, recordPayload, rowParser } from './rowParser.ts';
+import { notUtf8, type RowParser, recordPayload, rowParser, undecodedReason } from './rowParser.ts';
 import type { SourceFile } from './sourceFile.ts';
-import { planColumns, type TableShape } from './tableShape.ts';
+import { type ColumnPlan, planColumns, type TableShape } from './tableShape.ts';
 
 /** Rows per load chunk: large enough for COPY to pay off, small enough that memory stays flat. */
 export const CHUNK_ROWS = 25_000;
 /** Rejects are written in batches of this many, so a file of bad rows cannot fill memory either. */
 const REJECT_BATCH = 1_000;
 /** A record larger than this is a broken file (e.g. an unclosed quote swallowing the rest), not data. */
-const MAX_RECORD_BYTES = 1 << 20;
+const MAX_RECORD_CHARS = 1 << 20;
 
 export interface FileCounts {
   /** Data rows in the file (the header and blank lines excluded). */
@@ -54,6 +54,8 @@ export interface LoadFileOptions {
   signal?: AbortSignal;
   onProgress?: (progress: FileProgress) => void;
   chunkRows?: number;
+  /** How the file's bytes are text. Default `utf8`: a row with bytes that are not UTF-8 is rejected. */
+  encoding?: FileEncoding;
 }
 
 /**
@@ -126,82 +128,84 @@ export async function loadFile(options: LoadFileOptions): Promise<FileResult> {
 async function streamInto(tx: Queryable, options: LoadFileOptions, runId: number, counts: FileCounts): Promise<void> {
   const { file, shape, signal } = options;
   const progress: FileProgress = { uri: file.uri, bytesRead: 0, bytesTotal: file.size, ...counts };
-  const text = decompressed(await file.open(signal), (n) => {
+  const text = decompressed(await file.open(signal), file.uri, (n) => {
     progress.bytesRead += n;
   });
-  const parser = text.pipe(
-    parse({
-      bom: true,
-      relax_column_count: true,
-      relax_quotes: true,
-      record_delimiter: ['\r\n', '\n'],
-      max_record_size: MAX_RECORD_BYTES,
-    }),
-  );
-  text.on('error', (error) => parser.destroy(error));
   const stop = () => text.destroy(signal?.reason);
   signal?.addEventListener('abort', stop, { once: true });
-  const records = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  const encoding = options.encoding ?? 'utf8';
+  const batches = csvRecords(text, { uri: file.uri, encoding, maxRecordChars: MAX_RECORD_CHARS });
 
-  let sink: BatchSink | undefined;
+  let reader: { plan: ColumnPlan; parseRow: RowParser; sink: BatchSink } | undefined;
   try {
-    const header = await records.next();
-    if (header.done)
-      throw new EtlError('ETL_INPUT_INVALID', `${file.uri} is empty: the first line must name the columns`);
-    const plan = planColumns(shape, header.value);
-    const parseRow = rowParser(plan);
-    const writeChunk = createChunkWriter(tx, {
-      table: shape.table,
-      columns: plan.columns,
-      key: shape.key,
-      onConflict: 'ignore',
-    });
-    sink = createBatchSink({
-      writeRows: writeChunk,
-      writeRejects: (batch) => writeRejects(tx, options.db.schemas, `backfill.${options.table}`, runId, batch),
-      chunkRows: options.chunkRows ?? CHUNK_ROWS,
-      rejectBatch: REJECT_BATCH,
-      onChunk: (inserted) => {
-        counts.rowsLoaded += inserted;
-        options.onProgress?.(Object.assign(progress, counts));
-      },
-    });
-    let line = 2 + embeddedNewlines(header.value);
-    for (let next = await records.next(); !next.done; next = await records.next()) {
-      const fields = next.value;
-      const at = line;
-      line += 1 + embeddedNewlines(fields);
-      if (fields.length === 1 && fields[0] === '') continue;
-      counts.rowsRead++;
-      const row = parseRow(fields);
-      let wait: Promise<void> | undefined;
-      if (typeof row === 'string') {
-        counts.rowsRejected++;
-        const payload = { file: file.uri, line: at, record: recordPayload(plan, fields) };
-        wait = sink.reject({ reason: `line ${at}: ${row}`, payload });
-      } else {
-        wait = sink.add(row);
+    for await (const { records, lines, badBytes } of batches) {
+      let i = 0;
+      if (!reader) {
+        if (badBytes.has(0)) {
+          throw new EtlError('ETL_INPUT_INVALID', `${file.uri} line 1 (the header): ${notUtf8(badBytes.get(0) ?? 0)}`);
+        }
+        const plan = planColumns(shape, records[0] as string[]);
+        reader = { plan, parseRow: rowParser(plan), sink: openSink(tx, options, runId, plan, counts, progress) };
+        i = 1;
       }
-      if (wait) await wait;
+      const { plan, parseRow, sink } = reader;
+      for (; i < records.length; i++) {
+        const fields = records[i] as string[];
+        if (fields.length === 1 && fields[0] === '') continue;
+        counts.rowsRead++;
+        const bad = badBytes.size === 0 ? undefined : badBytes.get(i);
+        const row = bad === undefined ? parseRow(fields) : undecodedReason(plan, fields, bad);
+        let wait: Promise<void> | undefined;
+        if (typeof row === 'string') {
+          counts.rowsRejected++;
+          const at = lines[i] as number;
+          const payload = { file: file.uri, line: at, record: recordPayload(plan, fields) };
+          wait = sink.reject({ reason: `line ${at}: ${row}`, payload });
+        } else {
+          wait = sink.add(row);
+        }
+        if (wait) await wait;
+      }
     }
-    await sink.finish();
+    if (!reader) throw new EtlError('ETL_INPUT_INVALID', `${file.uri} is empty: the first line must name the columns`);
+    await reader.sink.finish();
     options.onProgress?.(Object.assign(progress, counts));
   } catch (error) {
     // Let the write in flight settle before the transaction rolls back on the same connection.
-    await sink?.settle();
+    await reader?.sink.settle();
     if (signal?.aborted)
       throw new EtlError('ETL_ABORTED', `stopped while loading ${file.uri}: nothing of it was written`);
-    const csv = error as { code?: string; lines?: number; message: string };
-    if (csv.code?.startsWith('CSV_')) {
-      throw new EtlError(
-        'ETL_INPUT_INVALID',
-        `${file.uri} line ${csv.lines}: ${csv.message}; fix the file (nothing of it was loaded)`,
-        { cause: error },
-      );
-    }
     throw error;
   } finally {
     signal?.removeEventListener('abort', stop);
     text.destroy();
   }
+}
+
+/** The sink of one file's rows and rejects, writing on the load's connection. */
+function openSink(
+  tx: Queryable,
+  options: LoadFileOptions,
+  runId: number,
+  plan: ColumnPlan,
+  counts: FileCounts,
+  progress: FileProgress,
+): BatchSink {
+  const { shape } = options;
+  const writeChunk = createChunkWriter(tx, {
+    table: shape.table,
+    columns: plan.columns,
+    key: shape.key,
+    onConflict: 'ignore',
+  });
+  return createBatchSink({
+    writeRows: writeChunk,
+    writeRejects: (batch) => writeRejects(tx, options.db.schemas, `backfill.${options.table}`, runId, batch),
+    chunkRows: options.chunkRows ?? CHUNK_ROWS,
+    rejectBatch: REJECT_BATCH,
+    onChunk: (inserted) => {
+      counts.rowsLoaded += inserted;
+      options.onProgress?.(Object.assign(progress, counts));
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../config.ts';
 import { EtlError } from '../../internal/errors.ts';
@@ -87,7 +87,12 @@ function s3File(s3: S3Client, bucket: string, key: string, { size, etag, modifie
         const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }), {
           abortSignal: signal,
         });
-        return object.Body as Readable;
+        const body = object.Body as Readable;
+        // A body that fails mid-read (a reset connection) fails as the request would have, with what to check.
+        const out = new PassThrough({ highWaterMark: 1 << 16 });
+        body.on('error', (error) => out.destroy(s3Error(error, uri)));
+        out.on('close', () => body.destroy());
+        return body.pipe(out);
       } catch (error) {
         throw s3Error(error, uri);
       }

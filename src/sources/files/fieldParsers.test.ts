@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { Problem, parserFor } from './fieldParsers.ts';
+
+const parser = (dataType: string) => parserFor({ dataType, maxLength: null, precision: null, scale: null });
+
+describe('parserFor', () => {
+  it('error: a NUL, raw or escaped in jsonb, is a Problem (a reject), never a value for COPY to refuse', () => {
+    expect(parser('text')('a\u0000b')).toEqual(new Problem('contains a NUL character'));
+    expect(parser('numeric')('1\u0000')).toBeInstanceOf(Problem);
+    expect(parser('jsonb')('{"a":"x\u0000"}')).toEqual(new Problem('expected JSON'));
+    expect(parser('jsonb')('{"a":["x\\u0000"]}')).toEqual(new Problem('contains \\u0000, which jsonb cannot store'));
+    expect(parser('jsonb')('{"k\\u0000":1}')).toBeInstanceOf(Problem);
+    expect(parser('jsonb')('{"a":"\\\\u0000"}')).toBe('{"a":"\\\\u0000"}');
+    expect(parser('json')('{"a":"\\u0000"}')).toBe('{"a":"\\u0000"}');
+  });
+});
