@@ -1,4 +1,4 @@
-import type { Config } from './config.ts';
+import { type Config, configSecrets } from './config.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { migrate } from './db/migrate.ts';
 import type { Db } from './db/types.ts';
@@ -53,7 +53,13 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     await applyModels(db);
   }
   const metrics = createMetrics();
-  const runner = createRunner({ db, log, hooks: metrics.runnerHooks });
+  const runner = createRunner({
+    db,
+    log,
+    hooks: metrics.runnerHooks,
+    secrets: configSecrets(config),
+    rejectMaxShare: config.rejectMaxShare,
+  });
   const catalogue = buildCatalogue({ config, log, onResponse: metrics.upstreamResponse, now: options.now });
   const alerts = createAlertSender({ config, log });
   const onFinalFailure = options.onFinalFailure ?? alerts.jobFailed;

@@ -39,7 +39,9 @@ describe('loadConfig', () => {
     try {
       load({
         COINGECKO_PLAN: 'gold',
-        DATABASE_URL: 'sqlite://x',
+        DATABASE_URL: 'sqlite://admin:hunter2secret@db:5432/x',
+        REDIS_URL: 'http://:redispass99@cache:6379',
+        SMTP_URL: 'smtp//mailer:smtppass77@mail',
         STAGING_SCHEMA: 'Bad-Name',
         DUNE_POLL_INTERVAL_MS: '20',
         HTTP_TIMEOUT_MS: '1.5',
@@ -49,7 +51,9 @@ describe('loadConfig', () => {
       expect(isEtlError(error, 'ETL_CONFIG_INVALID')).toBe(true);
       const message = (error as Error).message;
       expect(message).toMatch(/COINGECKO_PLAN \(got "gold"\)/);
-      expect(message).toMatch(/DATABASE_URL \(got "sqlite:\/\/x"\): expected postgres:\/\/… or mysql:\/\/…/);
+      expect(message).toMatch(/DATABASE_URL \(got "sqlite:\/\/admin:\*\*\*@db:5432\/x"\): expected postgres:\/\/… or mysql:\/\/…/);
+      expect(message).toMatch(/REDIS_URL \(got "http:\/\/:\*\*\*@cache:6379"\)/);
+      for (const secret of ['hunter2secret', 'redispass99', 'smtppass77']) expect(message).not.toContain(secret);
       expect(message).toMatch(/STAGING_SCHEMA \(got "Bad-Name"\): expected a lowercase SQL identifier/);
       expect(message).toMatch(/DUNE_POLL_INTERVAL_MS \(got "20"\): expected an integer of at least 50/);
       expect(message).toMatch(/HTTP_TIMEOUT_MS \(got "1.5"\): expected an integer$/m);

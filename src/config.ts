@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { maskUrlPasswords } from './internal/redact.ts';
 import { EtlError } from './internal/errors.ts';
 
 const bool = z
@@ -93,6 +94,11 @@ const envSchema = z.object({
   ALERT_EMAIL_TO: optional(z.string()),
   QUALITY_PRICE_JUMP_PCT: z.coerce.number().positive().default(25),
   RETENTION_DAYS: int(1).default(400),
+  REJECT_MAX_SHARE: z.coerce
+    .number({ message: 'expected a share between 0 and 1' })
+    .min(0, 'expected a share between 0 and 1')
+    .max(1, 'expected a share between 0 and 1')
+    .default(0.05),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -173,6 +179,8 @@ function buildConfig(env: Env, schedules: Record<string, string>) {
     },
     quality: { priceJumpPct: env.QUALITY_PRICE_JUMP_PCT },
     retentionDays: env.RETENTION_DAYS,
+    /** Largest share of a batch that may fail its schema before the run fails (EVM streams allow none). */
+    rejectMaxShare: env.REJECT_MAX_SHARE,
   };
 }
 
@@ -198,7 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       const value = merged[name];
-      const shown = value === undefined || /KEY|TOKEN|SECRET|PASSWORD/.test(name) ? '' : ` (got "${value}")`;
+      const shown =
+        value === undefined || /KEY|TOKEN|SECRET|PASSWORD/.test(name) ? '' : ` (got "${maskUrlPasswords(value)}")`;
       return `${name}${shown}: ${issue.message}`;
     });
     throw new EtlError('ETL_CONFIG_INVALID', `Invalid configuration:\n  ${lines.join('\n  ')}`, {
@@ -220,9 +229,21 @@ export function configSecrets(config: Config): string[] {
     config.dune.apiKey,
     config.apiToken,
     config.s3.secretAccessKey,
+    ...[config.databaseUrl, config.queue.redisUrl, config.alerts.smtpUrl].map(urlPassword),
+    // A Slack or Teams webhook's path is its credential.
+    ...(config.alerts.webhookUrl ? [new URL(config.alerts.webhookUrl).pathname].filter((p) => p.length >= 16) : []),
     ...config.evm.rpcUrls.flatMap((u) => new URL(u).pathname.split('/').filter((p) => p.length >= 24)),
   ];
   return secrets.filter((s): s is string => !!s);
+}
+
+function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

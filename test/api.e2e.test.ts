@@ -35,6 +35,7 @@ const ENDPOINTS: Record<string, string> = {
   '/api/runs': '',
   '/api/watermarks': '',
   '/api/quality': '',
+  '/api/schema-changes': '',
   '/api/jobs': '',
 };
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -334,6 +335,32 @@ describe.each(CASES)('analytics API on $engine at $name', ({ engine, iso }) => {
     expect(Number(ok?.[1])).toBeGreaterThanOrEqual(4);
     expect(text).toMatch(/crypto_etl_runs_recorded\{job="coingecko-prices",status="succeeded"\} 2/);
     expect(text).toContain('# TYPE crypto_etl_queue_jobs gauge');
+  });
+
+  it('behavior: a success that left rejects is told apart (outcome, last_outcome); drift is listed', async () => {
+    const [run] = await sandbox.db.query<{ id: number }>(
+      `INSERT INTO etl.runs (job, stream, status, finished_at, rows_extracted, rows_loaded, rows_rejected)
+       VALUES ('coingecko-coins', 'coingecko.coins', 'succeeded', now(), 10, 9, 1) RETURNING id`,
+    );
+    await sandbox.db.query(
+      `INSERT INTO etl.schema_changes (stream, field, kind, run_id, sample) VALUES ('coingecko.coins', 'slug', 'added', $1, '"btc"')`,
+      [run?.id],
+    );
+    try {
+      const runs = await json('/api/runs?job=coingecko-coins&limit=1');
+      expect(runs.items[0]).toMatchObject({ status: 'succeeded', outcome: 'succeeded_with_rejects', rows_rejected: 1 });
+      const jobs = await json('/api/jobs');
+      const coins = jobs.items.find((j: { name: string }) => j.name === 'coingecko-coins');
+      expect(coins).toMatchObject({ last_status: 'succeeded', last_outcome: 'succeeded_with_rejects' });
+      expect(jobs.items.find((j: { name: string }) => j.name === 'coingecko-markets')?.last_outcome).toBe('succeeded');
+      const drift = await json('/api/schema-changes');
+      expect(drift.items).toEqual([
+        expect.objectContaining({ stream: 'coingecko.coins', field: 'slug', kind: 'added', sample: 'btc' }),
+      ]);
+    } finally {
+      await sandbox.db.query('DELETE FROM etl.schema_changes');
+      await sandbox.db.query('DELETE FROM etl.runs WHERE id = $1', [run?.id]);
+    }
   });
 
   it('behavior: a relation that does not exist (yet) answers an empty list, not an error', async () => {

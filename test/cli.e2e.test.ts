@@ -113,6 +113,7 @@ describe('crypto-etl CLI', () => {
         'staging.evm_logs',
         'warehouse.chain_daily',
         'warehouse.erc20_transfers',
+        'etl.quality_results',
       ]) {
         expect(await countIn(pg, table), table).toBeGreaterThan(0);
       }

@@ -60,7 +60,8 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
     clock.ms = START;
     await t.db.exec(
       `TRUNCATE staging.coincap_assets, staging.coincap_exchanges, staging.coincap_markets,
-        staging.coincap_asset_history, staging.coingecko_prices, warehouse.prices_hourly, etl.rejects, etl.watermarks`,
+        staging.coincap_asset_history, staging.coingecko_prices, warehouse.prices_hourly, etl.rejects, etl.watermarks,
+        etl.schema_changes`,
     );
   });
 
@@ -79,6 +80,41 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
     expect(
       (await runner.runStream(assetsStream(client(), { perPage: 50 }), { job: 'coincap-assets' })).rowsLoaded,
     ).toBe(0);
+  });
+
+  /** An assets page of 40 from the emulator, changed by `edit`, served once. */
+  async function serveAssets(edit: (asset: Record<string, unknown>, i: number) => Record<string, unknown>) {
+    const assets = await fetchData('/assets?limit=40');
+    cc.inject({
+      pathPrefix: '/assets',
+      query: { offset: '0' },
+      status: 200,
+      body: JSON.stringify({ data: assets.map(edit), timestamp: START }),
+    });
+    return assets;
+  }
+  const drift = () => t.db.query<{ field: string; kind: string }>('SELECT field, kind FROM etl.schema_changes');
+  const assets = () => assetsStream(client(), { perPage: 50 });
+
+  it('behavior: an optional asset field gone loads as NULL in every row and is recorded once as drift', async () => {
+    await serveAssets(({ explorer, ...asset }) => asset);
+    const run = await runner.runStream(assets(), { job: 'coincap-assets' });
+    expect(run).toMatchObject({ status: 'succeeded', rowsLoaded: 40, rowsRejected: 0 });
+    expect(await count(t.db, 'staging.coincap_assets', 'WHERE explorer IS NULL')).toBe(40);
+    expect(await drift()).toEqual([{ field: 'explorer', kind: 'missing' }]);
+  });
+
+  it('error: a required asset field gone fails the run naming it; 10 % malformed fails it too; nothing is written', async () => {
+    await serveAssets(({ priceUsd, ...asset }) => ({ ...asset, price: priceUsd }));
+    const renamed = await runner.runStream(assets(), { job: 'coincap-assets' });
+    expect(renamed.status).toBe('failed');
+    expect(renamed.error).toMatch(/^ETL_SCHEMA_DRIFT: required field "priceUsd" absent from all 40 records/);
+    await serveAssets((asset, i) => (i % 10 === 0 ? { ...asset, supply: 'many' } : asset));
+    const malformed = await runner.runStream(assets(), { job: 'coincap-assets' });
+    expect(malformed.error).toMatch(/^ETL_REJECTS_EXCEEDED: 4 of 40 records \(10 %\)/);
+    expect(await count(t.db, 'staging.coincap_assets')).toBe(0);
+    expect(await count(t.db, 'etl.rejects')).toBe(0);
+    expect(await readWatermark(t.db, t.db.schemas, 'coincap.assets')).toBeUndefined();
   });
 
   it('behavior: exchanges and markets land once per CoinCap update; a rerun in the same minute adds nothing', async () => {
@@ -167,14 +203,20 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
     expect(result).toMatchObject({ status: 'succeeded', rowsLoaded: 8 });
     expect(Date.now() - before).toBeGreaterThanOrEqual(900);
 
-    const good = { priceUsd: '100.5', time: Date.UTC(2026, 4, 1), circulatingSupply: '1.5', date: '2026-05-01' };
+    // 30 good hours and a bad one: 3 % of the batch, within REJECT_MAX_SHARE.
+    const point = (h: number) => ({
+      priceUsd: '100.5',
+      time: Date.UTC(2026, 4, 1, h),
+      circulatingSupply: '1.5',
+      date: new Date(Date.UTC(2026, 4, 1, h)).toISOString(),
+    });
     const body = JSON.stringify({
-      data: [good, { ...good, time: Date.UTC(2026, 4, 1, 1), priceUsd: 'NaN' }],
+      data: [...Array.from({ length: 30 }, (_, h) => point(h)), { ...point(30), priceUsd: 'NaN' }],
       timestamp: START,
     });
     cc.inject({ pathPrefix: '/assets/bitcoin/history', body, status: 200 });
     const run = await runner.runStream(history('h1', ['bitcoin']), { job: 'coincap-history' });
-    expect(run).toMatchObject({ status: 'succeeded', rowsRejected: 1 });
+    expect(run).toMatchObject({ status: 'succeeded', rowsLoaded: 30, rowsRejected: 1 });
     const [reject] = await t.db.query<{ reason: string; payload: { priceUsd: string } }>(
       `SELECT reason, payload FROM etl.rejects WHERE stream = 'coincap.history_hourly'`,
     );

@@ -45,7 +45,9 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
   });
   afterEach(async () => {
     clock.fixedMs = undefined;
-    await t.db.exec('TRUNCATE staging.coingecko_markets, staging.coingecko_prices, etl.rejects, etl.watermarks');
+    await t.db.exec(
+      'TRUNCATE staging.coingecko_markets, staging.coingecko_prices, etl.rejects, etl.watermarks, etl.schema_changes',
+    );
   });
 
   it('behavior: all market pages land (800 coins = 4 pages of 250) and a rerun adds no rows', async () => {
@@ -122,26 +124,30 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     expect(run?.error).toMatch(/Malformed CoinGecko response/);
   });
 
+  const coin = (i: number) => ({
+    id: `good-coin-${i}`,
+    symbol: 'gc',
+    name: 'Good',
+    current_price: 1.5,
+    market_cap: 100,
+    market_cap_rank: i + 1,
+    total_volume: 10,
+    last_updated: '2026-11-01T00:00:00.000Z',
+  });
+
   it('error: a record that breaks its schema goes to etl.rejects while its batch-mates load', async () => {
-    const good = {
-      id: 'good-coin',
-      symbol: 'gc',
-      name: 'Good',
-      current_price: 1.5,
-      market_cap: 100,
-      market_cap_rank: 1,
-      last_updated: '2026-11-01T00:00:00.000Z',
-    };
-    const bad = { ...good, id: 'bad-coin', current_price: 'one dollar' };
+    const good = Array.from({ length: 30 }, (_, i) => coin(i));
+    const bad = { ...coin(99), id: 'bad-coin', current_price: 'one dollar' };
     emulator.inject({
       pathPrefix: '/coins/markets',
       query: { page: '1' },
       status: 200,
-      body: JSON.stringify([good, bad]),
+      body: JSON.stringify([...good, bad]),
     });
     const result = await runner.runStream(markets(), { job: 'coingecko-markets' });
-    expect(result).toMatchObject({ status: 'succeeded', rowsExtracted: 2, rowsLoaded: 1, rowsRejected: 1 });
-    expect(await count(t.db, 'staging.coingecko_markets', "WHERE coin_id = 'good-coin'")).toBe(1);
+    // 1 of 31 (3 %) is within REJECT_MAX_SHARE (5 %): the run succeeds with its reject on record.
+    expect(result).toMatchObject({ status: 'succeeded', rowsExtracted: 31, rowsLoaded: 30, rowsRejected: 1 });
+    expect(await count(t.db, 'staging.coingecko_markets', "WHERE coin_id LIKE 'good-coin-%'")).toBe(30);
     const rejects = await t.db.query<{ stream: string; reason: string; payload: { id: string } }>(
       'SELECT stream, reason, payload FROM etl.rejects',
     );
@@ -149,6 +155,107 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     expect(rejects[0]?.stream).toBe('coingecko.markets');
     expect(rejects[0]?.reason).toMatch(/current_price/);
     expect(rejects[0]?.payload.id).toBe('bad-coin');
+  });
+
+  /** The emulator's first market page, cut to 40 coins and changed by `edit`, served once. */
+  async function serveFirstPage(edit: (item: Record<string, unknown>, i: number) => Record<string, unknown>) {
+    const page = (await (
+      await fetch(`${emulator.url}/coins/markets?vs_currency=usd&per_page=40&page=1`)
+    ).json()) as Record<string, unknown>[];
+    emulator.inject({
+      pathPrefix: '/coins/markets',
+      query: { page: '1' },
+      status: 200,
+      body: JSON.stringify(page.map(edit)),
+    });
+    return page;
+  }
+  const drift = () =>
+    t.db.query<{ stream: string; field: string; kind: string }>(
+      'SELECT stream, field, kind FROM etl.schema_changes ORDER BY field, kind',
+    );
+
+  it('behavior: an optional field gone upstream loads as NULL in every row, recorded once in etl.schema_changes', async () => {
+    clock.fixedMs = Date.now();
+    await t.db.exec('TRUNCATE etl.schema_changes');
+    await serveFirstPage(({ ath_date, ...item }) => item);
+    const result = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(result).toMatchObject({ status: 'succeeded', rowsLoaded: 40, rowsRejected: 0 });
+    expect(await count(t.db, 'staging.coingecko_markets', 'WHERE ath_date IS NULL')).toBe(40);
+    expect(await count(t.db, 'staging.coingecko_markets', 'WHERE current_price IS NULL')).toBe(0);
+    expect(await drift()).toEqual([{ stream: 'coingecko.markets', field: 'ath_date', kind: 'missing' }]);
+  });
+
+  it('error: a required field renamed upstream fails the run, writes nothing, and a corrected rerun loads every price', async () => {
+    clock.fixedMs = Date.now();
+    await t.db.exec('TRUNCATE etl.schema_changes');
+    const page = await serveFirstPage(({ current_price, ...item }) => ({ ...item, price: current_price }));
+    const failed = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^ETL_SCHEMA_DRIFT: required field "current_price" absent from all 40 records/);
+    expect(failed.rowsLoaded).toBe(0);
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(0);
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toBeUndefined();
+    expect(await drift()).toEqual([
+      { stream: 'coingecko.markets', field: 'current_price', kind: 'missing' },
+      { stream: 'coingecko.markets', field: 'price', kind: 'added' },
+    ]);
+
+    await serveFirstPage((item) => item);
+    const fixed = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(fixed).toMatchObject({ status: 'succeeded', rowsLoaded: 40 });
+    const prices = await t.db.query<{ coin_id: string; current_price: string }>(
+      'SELECT coin_id, current_price FROM staging.coingecko_markets',
+    );
+    expect(new Map(prices.map((p) => [p.coin_id, Number(p.current_price)]))).toEqual(
+      new Map(page.map((item) => [item.id, item.current_price])),
+    );
+  });
+
+  it('behavior: a later copy of a snapshot (same last_updated) with better values replaces the first', async () => {
+    clock.fixedMs = Date.now();
+    await serveFirstPage((item, i) => (i === 0 ? { ...item, current_price: null } : item));
+    expect((await runner.runStream(markets(), { job: 'coingecko-markets' })).status).toBe('succeeded');
+    expect(await count(t.db, 'staging.coingecko_markets', 'WHERE current_price IS NULL')).toBe(1);
+    await serveFirstPage((item) => item);
+    const again = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(again).toMatchObject({ status: 'succeeded', rowsLoaded: 1 });
+    expect(await count(t.db, 'staging.coingecko_markets', 'WHERE current_price IS NULL')).toBe(0);
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(40);
+  });
+
+  it('error: 10 % of a batch malformed fails the run with ETL_REJECTS_EXCEEDED and writes nothing of it', async () => {
+    clock.fixedMs = Date.now();
+    await serveFirstPage((item, i) => (i % 10 === 3 ? { ...item, market_cap: 'lots' } : item));
+    const result = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(
+      /^ETL_REJECTS_EXCEEDED: 4 of 40 records \(10 %\) failed their schema, more than the 5\.0 % allowed \(REJECT_MAX_SHARE\): market_cap: .*Sample: \{"id":/,
+    );
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(0);
+    expect(await count(t.db, 'etl.rejects')).toBe(0);
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toBeUndefined();
+  });
+
+  it('behavior: an empty chart answer leaves the prices watermark where it was; the next good run fills the window exactly', async () => {
+    clock.fixedMs = Date.parse(CLOCK_CASES[2].iso);
+    const stream = () => pricesStream(client(), { coins: ['bitcoin'], vsCurrency: 'usd', now });
+    expect((await runner.runStream(stream(), { job: 'coingecko-prices' })).status).toBe('succeeded');
+    const before = await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices');
+    const stored = await count(t.db, 'staging.coingecko_prices');
+
+    clock.fixedMs += 4 * 86_400_000;
+    const empty = JSON.stringify({ prices: [], market_caps: [], total_volumes: [] });
+    emulator.inject({ pathPrefix: '/coins/bitcoin/market_chart/range', status: 200, body: empty });
+    const quiet = await runner.runStream(stream(), { job: 'coingecko-prices' });
+    expect(quiet).toMatchObject({ status: 'succeeded', rowsLoaded: 0 });
+    expect(await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices')).toEqual(before);
+
+    const refill = await runner.runStream(stream(), { job: 'coingecko-prices' });
+    expect(refill).toMatchObject({ status: 'succeeded', rowsLoaded: 4 * 24, rowsRejected: 0 });
+    expect(await count(t.db, 'staging.coingecko_prices')).toBe(stored + 4 * 24);
+    const after = await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices');
+    expect(after?.bitcoin).toBe((before?.bitcoin ?? 0) + 4 * 86_400_000);
   });
 
   it.each(CLOCK_CASES)(
@@ -160,9 +267,9 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
       const first = await runner.runStream(stream(), { job: 'coingecko-prices' });
       expect(first.status).toBe('succeeded');
       const hours = Math.floor((now().getTime() - monthStart) / 3_600_000);
-      // Hourly points for every coin since the start of the month (the emulator answers hourly for 2–90 days).
-      // Within the month's first day the emulator answers 5-minutely points, as CoinGecko does for a short range.
-      const points = hours >= 24 ? hours + 1 : Math.floor((now().getTime() - monthStart) / 300_000) + 1;
+      // Hourly points for every coin since the start of the month, even within its first day: every request
+      // spans two days at least, which CoinGecko answers hourly (a range within the last day is 5-minutely).
+      const points = hours + 1;
       for (const coin of COINS) {
         expect(await count(t.db, 'staging.coingecko_prices', `WHERE coin_id = '${coin}'`), coin).toBe(points);
       }
@@ -174,9 +281,12 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
 
       const seenBefore = emulator.requests.length;
       const rerun = await runner.runStream(stream(), { job: 'coingecko-prices' });
-      // Nothing new since the watermark: no request at all.
-      expect(emulator.requests.length).toBe(seenBefore);
+      // The watermark is the last point received: the rerun asks again for what came after it (one request
+      // per coin, none when the last point is now), finds nothing new, and leaves the watermark.
+      const lastPointIsNow = Object.values(cursor ?? {}).every((ms) => ms === now().getTime());
+      expect(emulator.requests.length - seenBefore).toBe(lastPointIsNow ? 0 : COINS.length);
       expect(rerun.rowsLoaded).toBe(0);
+      expect(await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices')).toEqual(cursor);
       // Re-running the whole window from scratch (watermark gone) adds nothing either.
       await t.db.exec('TRUNCATE etl.watermarks');
       const replay = await runner.runStream(stream(), { job: 'coingecko-prices' });
@@ -190,7 +300,8 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
       expect(later.status).toBe('succeeded');
       const asked = emulator.requests.slice(seen).filter((r) => r.path === '/coins/bitcoin/market_chart/range');
       expect(asked).toHaveLength(1);
-      expect(Number(asked[0]?.query.from)).toBe(Math.floor(((cursor?.bitcoin ?? 0) + 1) / 1000));
+      expect(Number(asked[0]?.query.from)).toBeLessThanOrEqual(Math.floor(((cursor?.bitcoin ?? 0) + 1) / 1000));
+      expect(Number(asked[0]?.query.to) - Number(asked[0]?.query.from)).toBeGreaterThanOrEqual(2 * 86_400);
       expect(await count(t.db, 'staging.coingecko_prices')).toBeGreaterThan(total);
 
       await refreshRollups(t.db, ROLLUPS);

@@ -1,9 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
-import { silentLogger } from '../src/internal/logger.ts';
+import { configSecrets } from '../src/config.ts';
+import { createLogger, silentLogger } from '../src/internal/logger.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
 import { readWatermark } from '../src/pipeline/watermarks.ts';
+import { COW_COLUMNS, cowTradesOfDay, USDC, WETH } from '../src/sandbox/dune/cowTrades.ts';
 import { type DuneEmulator, startDuneEmulator } from '../src/sandbox/dune/server.ts';
+import { createServer } from '../src/server/createServer.ts';
 import { createDuneClient } from '../src/sources/dune/client.ts';
 import { COW_STREAM, type CowCursor, dayBefore } from '../src/sources/dune/cowTradesStream.ts';
 import { pushQueries } from '../src/sources/dune/pushQueries.ts';
@@ -11,6 +17,7 @@ import { queryRegistry } from '../src/sources/dune/queryRegistry.ts';
 import { CLOCK_CASES, runningClock } from './helpers/clock.ts';
 import { testConfig } from './helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
+import { readLogOnce } from './helpers/logFile.ts';
 
 const log = silentLogger();
 const TRADES_PER_DAY = 25;
@@ -370,6 +377,143 @@ describe.each(CLOCK_CASES)('dune-init at $name', ({ iso }) => {
       expect(again).toEqual({ job: 'dune-init', status: 'succeeded', runs: [] });
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('Dune CoW trades contract', () => {
+  let t: TestDb;
+  let dune: DuneEmulator;
+  const day = Date.UTC(2026, 5, 16);
+  const trades = cowTradesOfDay(day, { seed: 7, perDay: 40, buyToken: WETH, sellToken: USDC });
+
+  /** A query whose result is the day's trades with `edit` applied: the CoW update job reads it. */
+  async function runUpdateOn(
+    columns: ReadonlyArray<readonly [string, string]>,
+    rows: Record<string, unknown>[],
+  ): Promise<JobResult> {
+    const queryId = dune.defineQuery({ name: 'cow drift', result: { columns: columns.map((c) => [...c]), rows } });
+    const config = testConfig({
+      DUNE_API_URL: dune.url,
+      DUNE_API_KEY: dune.apiKey,
+      DUNE_UPDATE_QUERY_ID: String(queryId),
+      DUNE_POLL_INTERVAL_MS: '50',
+      DUNE_PAGE_SIZE: '1000',
+    });
+    const app = await createApp({ config, log, db: t.db, migrate: false, now });
+    try {
+      return await (await app.executor.trigger('dune-update', { retries: 0 })).done;
+    } finally {
+      await app.close();
+    }
+  }
+  const without = (name: string) => ({
+    columns: COW_COLUMNS.filter(([c]) => c !== name),
+    rows: trades.map(({ [name]: _gone, ...row }) => row),
+  });
+  const drift = () => t.db.query<{ field: string; kind: string }>('SELECT field, kind FROM etl.schema_changes');
+
+  beforeAll(async () => {
+    dune = await startDuneEmulator({ pendingMs: 50, executingMs: 50, now: clock });
+    t = await openTestDb('pglite');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await dune?.close();
+  });
+  afterEach(async () => {
+    await t.db.exec('TRUNCATE staging.dune_cow_trades, etl.rejects, etl.watermarks, etl.schema_changes');
+  });
+
+  it('behavior: an optional column gone (surplus_usd) loads every row with NULL and records the drift once', async () => {
+    const { columns, rows } = without('surplus_usd');
+    const result = await runUpdateOn(columns, rows);
+    expect(result.status).toBe('succeeded');
+    expect(result.runs[0]).toMatchObject({ rowsLoaded: 40, rowsRejected: 0 });
+    expect(await count(t.db, 'staging.dune_cow_trades', 'WHERE surplus_usd IS NULL')).toBe(40);
+    expect(await drift()).toEqual([{ field: 'surplus_usd', kind: 'missing' }]);
+  });
+
+  it('error: a required column gone fails the run naming it, loads nothing and leaves the watermark', async () => {
+    const { columns, rows } = without('atoms_bought');
+    const result = await runUpdateOn(columns, rows);
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/ETL_SCHEMA_DRIFT: required field "atoms_bought" absent from all 40 records/);
+    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(0);
+    expect(await readWatermark(t.db, t.db.schemas, COW_STREAM)).toBeUndefined();
+    expect(await drift()).toEqual([{ field: 'atoms_bought', kind: 'missing' }]);
+  });
+
+  it('error: 10 % of the rows malformed fails the run with ETL_REJECTS_EXCEEDED and writes nothing', async () => {
+    const rows = trades.map((row, i) => (i % 10 === 0 ? { ...row, block_time: 'yesterday' } : row));
+    const result = await runUpdateOn(COW_COLUMNS, rows);
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/ETL_REJECTS_EXCEEDED: 4 of 40 records \(10 %\).*block_time/);
+    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(0);
+    expect(await count(t.db, 'etl.rejects')).toBe(0);
+    expect(await readWatermark(t.db, t.db.schemas, COW_STREAM)).toBeUndefined();
+  });
+
+  it('behavior: an empty result leaves the watermark where it was', async () => {
+    const result = await runUpdateOn(COW_COLUMNS, []);
+    expect(result.status).toBe('succeeded');
+    expect(await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM)).toEqual({});
+  });
+});
+
+describe('Dune secrets', () => {
+  it('error: a 4xx body that echoes the key stores and serves the error without it, and logs none of it', async () => {
+    const key = 'dune-live-0123456789abcdefSECRET';
+    const dune = await startDuneEmulator({ apiKey: key, now: clock });
+    const t = await openTestDb('pglite');
+    const logDir = mkdtempSync(join(tmpdir(), 'crypto-etl-secrets-'));
+    const config = testConfig({
+      DUNE_API_URL: dune.url,
+      DUNE_API_KEY: key,
+      DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
+      DUNE_POLL_INTERVAL_MS: '50',
+      HTTP_MAX_RETRIES: '0',
+      API_TOKEN: 'test-token-0123456789abcdef',
+    });
+    const log = createLogger({ level: 'debug', secrets: configSecrets(config), logDir });
+    const app = await createApp({ config, log, db: t.db, migrate: false, now });
+    try {
+      // Some gateways answer a bad request with the request they received, headers included.
+      dune.inject({
+        pathPrefix: '/query/',
+        status: 400,
+        body: { error: `Bad request: {"headers":{"x-dune-api-key":"${key}"}}` },
+      });
+      const result = await (await app.executor.trigger('dune-update', { retries: 0 })).done;
+      expect(result.status).toBe('failed');
+      expect(result.runs[0]?.error).toContain('"x-dune-api-key":"***"');
+
+      const stored = await t.db.query<Record<string, unknown>>(
+        `SELECT (SELECT string_agg(coalesce(error, ''), ' ') FROM etl.runs) AS runs,
+                (SELECT string_agg(reason || payload::text, ' ') FROM etl.rejects) AS rejects,
+                (SELECT string_agg(sample::text, ' ') FROM etl.schema_changes) AS drift`,
+      );
+      expect(JSON.stringify(stored)).toContain('***');
+      expect(JSON.stringify(stored)).not.toContain(key);
+
+      const server = await createServer(app);
+      try {
+        for (const url of ['/api/runs', '/api/jobs', '/api/status', '/status']) {
+          const answer = await server.inject({ method: 'GET', url });
+          expect(answer.statusCode, url).toBe(200);
+          expect(answer.body, url).not.toContain(key);
+        }
+      } finally {
+        await server.close();
+      }
+      log.info('done');
+      const text = await readLogOnce(join(logDir, 'crypto-etl.log'), '"done"');
+      expect(text).toContain('run failed');
+      expect(text).not.toContain(key);
+    } finally {
+      await app.close();
+      await t.close();
+      await dune.close();
     }
   });
 });

@@ -5,7 +5,8 @@ import type { Logger } from '../internal/logger.ts';
 import { buildCatalogue } from '../jobs/catalogue.ts';
 import { lastRunsPerJob } from '../jobs/jobHistory.ts';
 import { readRegisteredSchedules } from '../jobs/queueSchedules.ts';
-import { nextRunOf, type RunRow } from '../pipeline/status.ts';
+import { nextRunOf, type RunRow, runOutcome } from '../pipeline/status.ts';
+import { OUTCOME_MARK } from './outcomeMark.ts';
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace('.000Z', 'Z') : '—');
 
@@ -45,7 +46,7 @@ export async function jobsReport(deps: { config: Config; log: Logger; db: Db; ru
 }
 
 function runLine(r: RunRow): string {
-  const mark = r.status === 'succeeded' ? '✓' : r.status === 'failed' ? '✗' : '…';
+  const mark = OUTCOME_MARK[runOutcome(r.status, r.rows_rejected)];
   const secs = r.finished_at
     ? `${((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)} s`
     : 'running';

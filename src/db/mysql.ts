@@ -50,17 +50,19 @@ async function writeRowsMysql(conn: Conn, target: WriteTarget, rows: readonly (r
   const q = (c: string) => `\`${c}\``;
   const rest = target.columns.filter((c) => !target.key.includes(c));
   const firstKey = q(target.key[0] as string);
+  const volatile = rest.filter((c) => target.volatile?.includes(c));
+  const same = rest
+    .filter((c) => !volatile.includes(c))
+    .map((c) => `${q(c)} <=> VALUES(${q(c)})`)
+    .join(' AND ') || 'TRUE';
   const update =
     target.onConflict === 'ignore' || rest.length === 0
       ? `${firstKey} = ${firstKey}`
       : [
-          // First: MySQL assigns left to right, so the comparison must see the old values.
-          ...(target.touch
-            ? [
-                `${q(target.touch)} = IF(${rest.map((c) => `${q(c)} <=> VALUES(${q(c)})`).join(' AND ')}, ${q(target.touch)}, CURRENT_TIMESTAMP(6))`,
-              ]
-            : []),
-          ...rest.map((c) => `${q(c)} = VALUES(${q(c)})`),
+          // First: MySQL assigns left to right, so the comparisons must see the old values.
+          ...(target.touch ? [`${q(target.touch)} = IF(${same}, ${q(target.touch)}, CURRENT_TIMESTAMP(6))`] : []),
+          ...volatile.map((c) => `${q(c)} = IF(${same}, ${q(c)}, VALUES(${q(c)}))`),
+          ...rest.filter((c) => !volatile.includes(c)).map((c) => `${q(c)} = VALUES(${q(c)})`),
         ].join(', ');
   const head = `INSERT INTO ${target.table} (${target.columns.map(q).join(', ')}) VALUES `;
   const unique = target.onConflict === 'update' ? lastPerKey(target, rows) : rows;

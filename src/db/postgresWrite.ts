@@ -94,7 +94,8 @@ function conflictClause(target: WriteTarget): string {
   const set = [...rest.map((c) => `${c} = EXCLUDED.${c}`), ...(target.touch ? [`${target.touch} = now()`] : [])].join(
     ', ',
   );
-  const changed = `(${rest.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${rest.map((c) => `EXCLUDED.${c}`).join(', ')})`;
+  const compared = rest.filter((c) => !target.volatile?.includes(c));
+  const changed = `(${compared.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${compared.map((c) => `EXCLUDED.${c}`).join(', ')})`;
   // Rows whose content is unchanged are not rewritten, so a rerun reports 0 rows loaded.
   return `ON CONFLICT (${key}) DO UPDATE SET ${set} WHERE ${changed}`;
 }

@@ -14,6 +14,11 @@ export interface WriteTarget {
    * incremental rollups, which refresh what was loaded since their watermark, see changed rows too.
    */
   touch?: string;
+  /**
+   * Columns that differ on every load without the data differing (a snapshot's time): `update` writes them
+   * with a changed row, and never rewrites a row for them alone.
+   */
+  volatile?: readonly string[];
 }
 
 export interface Queryable {

@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { readLogOnce } from '../../test/helpers/logFile.ts';
 import { createLogger } from './logger.ts';
 
 describe('createLogger', () => {
@@ -14,13 +14,7 @@ describe('createLogger', () => {
       'calling with CG-supersecret-key',
     );
     log.info('done');
-    const file = join(logDir, 'crypto-etl.log');
-    // The file is written by pino's transport thread: wait for both lines.
-    let text = '';
-    for (let i = 0; i < 100 && !text.includes('"done"'); i++) {
-      await sleep(50);
-      text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    }
+    const text = await readLogOnce(join(logDir, 'crypto-etl.log'), '"done"');
     expect(text).toContain('calling with ***');
     expect(text).toContain('key=***');
     expect(text).not.toContain('supersecret');

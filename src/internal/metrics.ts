@@ -58,6 +58,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
     buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
     registers,
   });
+  const schemaChanges = new Counter({
+    name: `${PREFIX}schema_changes_total`,
+    help: 'Upstream drift seen by runs of this process (etl.schema_changes), by stream, field and kind',
+    labelNames: ['stream', 'field', 'kind'] as const,
+    registers,
+  });
   const upstream = new Counter({
     name: `${PREFIX}upstream_http_responses_total`,
     help: 'Answers of upstream APIs by upstream and HTTP status (0 = network error or timeout)',
@@ -98,6 +104,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
         rowsLoaded.inc(labels, result.rowsLoaded);
         rowsRejected.inc(labels, result.rowsRejected);
         duration.observe({ ...labels, status: result.status }, result.durationMs / 1000);
+      },
+      schemaChanged(stream, change) {
+        schemaChanges.inc({ stream, field: change.field, kind: change.kind });
       },
     },
     upstreamResponse(name, status) {

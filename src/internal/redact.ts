@@ -30,3 +30,8 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
   }
   return out;
 }
+
+/** Masks the password of every `scheme://user:password@` in a text, even one too broken to parse as a URL. */
+export function maskUrlPasswords(text: string): string {
+  return text.replace(/(\/\/[^\s:/@]*):[^\s@/]*@/g, '$1:***@');
+}

@@ -1,5 +1,4 @@
-import { describeError, EtlError } from '../internal/errors.ts';
-import { createRunLog } from '../pipeline/runLog.ts';
+import { EtlError } from '../internal/errors.ts';
 import type { RunResult } from '../pipeline/runner.ts';
 import type { StreamDefinition } from '../pipeline/stream.ts';
 import type { JobContext, JobResult } from './defineJob.ts';
@@ -31,36 +30,17 @@ export async function runSteps(job: string, ctx: JobContext, steps: readonly Ste
   return { job, status: 'succeeded', runs };
 }
 
-async function runPlainStep(
+/** A step that is not a stream (a transform, a check) is a run of its own, through the same runner. */
+function runPlainStep(
   job: string,
   ctx: JobContext,
   name: string,
   fn: (ctx: JobContext) => Promise<{ rowsLoaded?: number } | undefined>,
 ): Promise<RunResult> {
-  const runLog = createRunLog(ctx.db, ctx.db.schemas);
-  const started = Date.now();
-  const runId = await runLog.start(job, name, ctx.trigger);
-  const counts = { rowsExtracted: 0, rowsLoaded: 0, rowsRejected: 0 };
-  try {
+  return ctx.runner.run({ stream: name }, { job, trigger: ctx.trigger, signal: ctx.signal }, async () => {
     const out = await fn(ctx);
-    counts.rowsLoaded = out?.rowsLoaded ?? 0;
-    await runLog.finish(runId, 'succeeded', counts);
-    return { runId, job, stream: name, status: 'succeeded', ...counts, durationMs: Date.now() - started };
-  } catch (error) {
-    const message = describeError(error);
-    ctx.log.error({ job, step: name, error: message }, 'step failed');
-    await runLog.finish(runId, 'failed', counts, message);
-    return {
-      runId,
-      job,
-      stream: name,
-      status: 'failed',
-      ...counts,
-      error: message,
-      cause: error,
-      durationMs: Date.now() - started,
-    };
-  }
+    return { rowsLoaded: out?.rowsLoaded ?? 0 };
+  });
 }
 
 function retryable(cause: unknown): boolean {

@@ -11,12 +11,14 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`).join('; ');
 }
 
+/** Files rejects under a stream; `scrub` removes configured secrets from reasons and payloads first. */
 export async function writeRejects(
   tx: Queryable,
   schemas: Schemas,
   stream: string,
   runId: number,
   rejects: readonly Reject[],
+  scrub: (text: string) => string = (text) => text,
 ): Promise<void> {
   if (rejects.length === 0) return;
   await tx.writeRows(
@@ -26,6 +28,6 @@ export async function writeRejects(
       key: ['id'],
       onConflict: 'ignore',
     },
-    rejects.map((r) => [stream, runId, r.reason, JSON.stringify(r.payload ?? null)]),
+    rejects.map((r) => [stream, runId, scrub(r.reason), scrub(JSON.stringify(r.payload ?? null))]),
   );
 }

@@ -1,8 +1,11 @@
-import type { Db } from '../db/types.ts';
+import type { Db, Queryable, WriteTarget } from '../db/types.ts';
 import { describeError, EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
+import { scrubSecrets } from '../internal/redact.ts';
+import { contractOf, inspectBatch, type SchemaChange, typeChanges } from './contract.ts';
 import { describeIssues, type Reject, writeRejects } from './rejects.ts';
 import { createRunLog, type RunCounts, type RunTrigger } from './runLog.ts';
+import { writeSchemaChanges } from './schemaChanges.ts';
 import type { StreamDefinition } from './stream.ts';
 import { readWatermark, writeWatermark } from './watermarks.ts';
 
@@ -12,7 +15,7 @@ export interface StreamProgress extends RunCounts {
   total?: number;
 }
 
-export interface RunStreamOptions {
+export interface RunOptions {
   /** The job this run belongs to (`coingecko-prices`); recorded in `etl.runs`. */
   job: string;
   trigger?: RunTrigger;
@@ -33,117 +36,326 @@ export interface RunResult extends RunCounts {
 
 export interface RunnerHooks {
   runFinished?(result: RunResult): void;
+  /** Drift recorded by a run, one call per stream, field and kind. */
+  schemaChanged?(stream: string, change: SchemaChange): void;
+}
+
+/** A reject, with the stream it is filed under when that is not the run's own (an EVM range's tables). */
+export type CheckpointReject = Reject & { stream?: string };
+
+/**
+ * One unit of work committed at once: rows for one or more tables, an optional pre-write step (the
+ * orphan delete after a reorg) and ledger step (a loaded file's checksum), the rejects and the watermark.
+ * Everything in it commits in one transaction, or nothing does.
+ */
+export interface Checkpoint<C> {
+  writes: readonly { target: WriteTarget; rows: readonly (readonly unknown[])[] }[];
+  /** Records received from the upstream for this checkpoint (loaded or rejected). */
+  extracted: number;
+  rejects?: readonly CheckpointReject[];
+  /** The watermark after this checkpoint; undefined leaves it where it is. */
+  cursor?: C;
+  changes?: readonly SchemaChange[];
+  before?(tx: Queryable): Promise<void>;
+  after?(tx: Queryable, loaded: number): Promise<void>;
+  progress?: { done: number; total?: number };
+}
+
+/** What a run's body works with: its id and logger, the saved watermark, and `commit`. */
+export interface RunSession<C> {
+  runId: number;
+  stream: string;
+  log: Logger;
+  signal: AbortSignal;
+  /** The watermark as the run found it. */
+  cursor: C | undefined;
+  counts: Readonly<RunCounts>;
+  /** Checks the contract rules, then writes the checkpoint in one transaction; returns the rows loaded. */
+  commit(checkpoint: Checkpoint<C>): Promise<number>;
+  /** Reports progress without writing (a poll that found nothing new). */
+  report(progress: { done: number; total?: number }): void;
+  /** Throws `ETL_ABORTED` when the run was asked to stop: call it between checkpoints, never inside one. */
+  stopIfAborted(): void;
+}
+
+export interface RunDefinition {
+  /** Watermark key and the name in `etl.runs` / `etl.rejects`. */
+  stream: string;
+  /** Largest share of a checkpoint's records that may be rejected; default the runner's `REJECT_MAX_SHARE`. */
+  rejectMaxShare?: number;
+  /** A stop asked for while the body runs ends the run as succeeded (following a chain's head). */
+  stopIsSuccess?: boolean;
 }
 
 export interface Runner {
+  /**
+   * Runs a body that commits checkpoints, recording the run in `etl.runs` and in the hooks. Every rule of
+   * loading lives here: the reject share, drift records, secrets scrubbed before they are stored, rows
+   * and watermark in one transaction, a failure recorded and alerted by the caller's result.
+   */
+  run<C>(
+    definition: RunDefinition,
+    options: RunOptions,
+    body: (session: RunSession<C>) => Promise<void | Partial<RunCounts>>,
+  ): Promise<RunResult>;
   /** Extracts a stream from its watermark, loading each batch with its new watermark in one transaction. */
   runStream<Rec extends Record<string, unknown>, C>(
     stream: StreamDefinition<Rec, C>,
-    options: RunStreamOptions,
+    options: RunOptions,
   ): Promise<RunResult>;
 }
 
-/** Splits a batch into rows (in column order) and rejects with the reason each failed its schema. */
-function validate<Rec extends Record<string, unknown>>(
-  stream: StreamDefinition<Rec, unknown>,
-  records: readonly unknown[],
-) {
-  const rows: unknown[][] = [];
-  const rejects: Reject[] = [];
-  for (const raw of records) {
-    const parsed = stream.record.safeParse(raw);
-    if (parsed.success) rows.push(stream.columns.map((c) => parsed.data[c]));
-    else rejects.push({ reason: describeIssues(parsed.error), payload: raw });
-  }
-  return { rows, rejects };
+export interface CreateRunnerOptions {
+  db: Db;
+  log: Logger;
+  hooks?: RunnerHooks;
+  /** Configured keys and tokens: scrubbed from every error, reject and sample before it is stored. */
+  secrets?: readonly (string | undefined)[];
+  /** Default largest share of a checkpoint that may be rejected (`REJECT_MAX_SHARE`, 0.05). */
+  rejectMaxShare?: number;
 }
 
-export function createRunner({ db, log, hooks = {} }: { db: Db; log: Logger; hooks?: RunnerHooks }): Runner {
+/** `etl.runs` row counts are refreshed at most this often while a run goes (and always at its end). */
+const PROGRESS_EVERY_MS = 1_000;
+/** Longest record quoted in an error message. */
+const SAMPLE_CHARS = 500;
+
+export const DEFAULT_REJECT_MAX_SHARE = 0.05;
+
+function sampleOf(record: unknown, scrub: (text: string) => string): string {
+  const text = scrub(JSON.stringify(record) ?? String(record));
+  return text.length <= SAMPLE_CHARS ? text : `${text.slice(0, SAMPLE_CHARS)}…`;
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(share < 0.1 ? 1 : 0)} %`;
+
+export function createRunner(options: CreateRunnerOptions): Runner {
+  const { db, log, hooks = {} } = options;
   const { schemas } = db;
   const runLog = createRunLog(db, schemas);
+  const defaultShare = options.rejectMaxShare ?? DEFAULT_REJECT_MAX_SHARE;
+  const scrub = (text: string) => scrubSecrets(text, options.secrets ?? []);
 
-  async function runStream<Rec extends Record<string, unknown>, C>(
-    stream: StreamDefinition<Rec, C>,
-    options: RunStreamOptions,
+  async function run<C>(
+    definition: RunDefinition,
+    runOptions: RunOptions,
+    body: (session: RunSession<C>) => Promise<void | Partial<RunCounts>>,
   ): Promise<RunResult> {
+    const { stream } = definition;
     const started = Date.now();
-    const signal = options.signal ?? new AbortController().signal;
-    const runId = await runLog.start(options.job, stream.name, options.trigger ?? 'manual');
+    const signal = runOptions.signal ?? new AbortController().signal;
+    const maxShare = definition.rejectMaxShare ?? defaultShare;
+    const runId = await runLog.start(runOptions.job, stream, runOptions.trigger ?? 'manual');
     const counts: RunCounts = { rowsExtracted: 0, rowsLoaded: 0, rowsRejected: 0 };
-    const streamLog = log.child({ job: options.job, stream: stream.name, runId });
-    const target = {
-      table: `${schemas.staging}.${stream.table}`,
-      columns: stream.columns,
-      key: stream.key,
-      onConflict: stream.onConflict,
-      // Every staging table has loaded_at: a rewritten row counts as loaded again, for the rollups.
-      touch: 'loaded_at',
+    const streamLog = log.child({ job: runOptions.job, stream, runId });
+    let progressAt = 0;
+    const recordedChanges = new Set<string>();
+
+    const report = (progress: { done: number; total?: number } | undefined, force = false) => {
+      runOptions.onProgress?.({ stream, ...counts, ...progress });
+      if (!force && Date.now() - progressAt < PROGRESS_EVERY_MS) return;
+      progressAt = Date.now();
+      void runLog.progress(runId, counts).catch((e) => streamLog.warn({ err: e }, 'cannot record progress'));
     };
+
+    /** Drift is stored even when the checkpoint that showed it fails: it is why the run failed. */
+    const recordChanges = async (tx: Queryable, changes: readonly SchemaChange[]) => {
+      const fresh = changes.filter((c) => !recordedChanges.has(`${c.field}\0${c.kind}`));
+      if (fresh.length === 0) return;
+      await writeSchemaChanges(tx, schemas, stream, runId, fresh, scrub);
+      return () => {
+        for (const change of fresh) {
+          recordedChanges.add(`${change.field}\0${change.kind}`);
+          streamLog.warn({ field: change.field, kind: change.kind }, 'upstream schema changed');
+          hooks.schemaChanged?.(stream, change);
+        }
+      };
+    };
+
+    async function commit(checkpoint: Checkpoint<C>): Promise<number> {
+      const rejects = checkpoint.rejects ?? [];
+      const share = checkpoint.extracted > 0 ? rejects.length / checkpoint.extracted : 0;
+      if (rejects.length > 0 && share > maxShare) {
+        const first = rejects[0] as CheckpointReject;
+        const done = await recordChanges(db, checkpoint.changes ?? []);
+        done?.();
+        throw new EtlError(
+          'ETL_REJECTS_EXCEEDED',
+          `${rejects.length} of ${checkpoint.extracted} records (${percent(share)}) failed their schema, more than the ${percent(maxShare)} allowed (REJECT_MAX_SHARE): ${scrub(first.reason)}. Sample: ${sampleOf(first.payload, scrub)}. Nothing of this batch was written and the watermark stays: fix the upstream or the stream's schema, then run again`,
+          { details: { rejected: rejects.length, extracted: checkpoint.extracted } },
+        );
+      }
+      let announce: (() => void) | undefined;
+      const loaded = await db.transaction(async (tx) => {
+        await checkpoint.before?.(tx);
+        let n = 0;
+        for (const write of checkpoint.writes) n += await tx.writeRows(write.target, write.rows);
+        await checkpoint.after?.(tx, n);
+        for (const [name, group] of groupByStream(rejects, stream)) {
+          await writeRejects(tx, schemas, name, runId, group, scrub);
+        }
+        announce = await recordChanges(tx, checkpoint.changes ?? []);
+        if (checkpoint.cursor !== undefined) await writeWatermark(tx, schemas, stream, checkpoint.cursor, runId);
+        return n;
+      });
+      announce?.();
+      counts.rowsExtracted += checkpoint.extracted;
+      counts.rowsLoaded += loaded;
+      counts.rowsRejected += rejects.length;
+      if (rejects.length > 0)
+        streamLog.warn({ rejected: rejects.length, first: rejects[0]?.reason }, 'records rejected');
+      report(checkpoint.progress);
+      return loaded;
+    }
+
+    const stopIfAborted = () => {
+      if (signal.aborted) {
+        throw new EtlError('ETL_ABORTED', 'stopped by shutdown; the next run resumes from the last checkpoint');
+      }
+    };
+
     let result: RunResult;
     try {
-      const cursor = await readWatermark<C>(db, schemas, stream.name);
+      const cursor = await readWatermark<C>(db, schemas, stream);
       streamLog.info({ cursor }, 'run started');
-      const batches = stream.extract({ cursor, signal, log: streamLog })[Symbol.asyncIterator]();
-      const prepare = async () => {
-        const next = await batches.next();
-        return next.done ? null : { batch: next.value, ...validate(stream, next.value.records) };
-      };
-      let current = await prepare();
-      while (current) {
-        const { batch, rows, rejects } = current;
-        // Extract and validate the next batch while this one is written: the database and the
-        // upstream (or the CPU validating) work at the same time. Only committed batches move the watermark.
-        const upcoming = prepare();
-        upcoming.catch(() => {});
-        const loaded = await db.transaction(async (tx) => {
-          const n = await tx.writeRows(target, rows);
-          await writeRejects(tx, schemas, stream.name, runId, rejects);
-          await writeWatermark(tx, schemas, stream.name, batch.cursor, runId);
-          return n;
-        });
-        counts.rowsExtracted += batch.records.length;
-        counts.rowsLoaded += loaded;
-        counts.rowsRejected += rejects.length;
-        if (rejects.length > 0)
-          streamLog.warn({ rejected: rejects.length, first: rejects[0]?.reason }, 'records rejected');
-        await runLog.progress(runId, counts);
-        options.onProgress?.({ stream: stream.name, ...counts, ...batch.progress });
-        // Stop between batches, never inside one: the next run resumes from the watermark just saved.
-        if (signal.aborted) {
-          throw new EtlError('ETL_ABORTED', 'stopped by shutdown; the next run resumes from the last checkpoint');
-        }
-        current = await upcoming;
+      // A body that loads without checkpoints (a transform) reports its counts when it returns.
+      const reported = await body({
+        runId,
+        stream,
+        log: streamLog,
+        signal,
+        cursor,
+        counts,
+        commit,
+        report: (progress) => report(progress),
+        stopIfAborted,
+      });
+      if (reported) {
+        for (const key of ['rowsExtracted', 'rowsLoaded', 'rowsRejected'] as const) counts[key] += reported[key] ?? 0;
       }
       await runLog.finish(runId, 'succeeded', counts);
-      result = {
-        runId,
-        job: options.job,
-        stream: stream.name,
-        status: 'succeeded',
-        ...counts,
-        durationMs: Date.now() - started,
-      };
+      result = { runId, job: runOptions.job, stream, status: 'succeeded', ...counts, durationMs: Date.now() - started };
       streamLog.info({ ...counts, ms: result.durationMs }, 'run succeeded');
     } catch (error) {
-      const message = describeError(error);
+      const stopped = definition.stopIsSuccess && signal.aborted;
+      const message = scrub(describeError(error));
       await runLog
-        .finish(runId, 'failed', counts, message)
+        .finish(runId, stopped ? 'succeeded' : 'failed', counts, stopped ? undefined : message)
         .catch((e) => streamLog.error({ err: e }, 'cannot record run'));
-      result = {
-        runId,
-        job: options.job,
-        stream: stream.name,
-        status: 'failed',
-        ...counts,
-        error: message,
-        cause: error,
-        durationMs: Date.now() - started,
-      };
-      streamLog.error({ ...counts, error: message }, 'run failed');
+      result = stopped
+        ? { runId, job: runOptions.job, stream, status: 'succeeded', ...counts, durationMs: Date.now() - started }
+        : {
+            runId,
+            job: runOptions.job,
+            stream,
+            status: 'failed',
+            ...counts,
+            error: message,
+            cause: error,
+            durationMs: Date.now() - started,
+          };
+      if (!stopped) streamLog.error({ ...counts, error: message }, 'run failed');
     }
     hooks.runFinished?.(result);
     return result;
   }
 
-  return { runStream };
+  function runStream<Rec extends Record<string, unknown>, C>(
+    stream: StreamDefinition<Rec, C>,
+    runOptions: RunOptions,
+  ): Promise<RunResult> {
+    const contract = contractOf(stream.record, stream.contract);
+    const target: WriteTarget = {
+      table: `${schemas.staging}.${stream.table}`,
+      columns: stream.columns,
+      key: stream.key,
+      onConflict: stream.onConflict,
+      volatile: stream.volatile,
+      // Every staging table has loaded_at: a rewritten row counts as loaded again, for the rollups.
+      touch: 'loaded_at',
+    };
+
+    /** Splits a batch into rows (in column order) and rejects, after the contract's checks. */
+    function prepareBatch(records: readonly unknown[]) {
+      const inspected = contract
+        ? inspectBatch(contract, records)
+        : { records: [...records], incomplete: [], requiredMissing: [], changes: [] };
+      const rows: unknown[][] = [];
+      const rejects: Reject[] = inspected.incomplete.map(({ record, fields }) => ({
+        reason: fields.map((f) => `${f}: required field absent`).join('; '),
+        payload: record,
+      }));
+      const failedFields = inspected.incomplete.map(({ record, fields }) => ({ record, fields }));
+      for (const raw of inspected.records) {
+        const parsed = stream.record.safeParse(raw);
+        if (parsed.success) {
+          rows.push(stream.columns.map((c) => parsed.data[c]));
+          continue;
+        }
+        rejects.push({ reason: describeIssues(parsed.error), payload: raw });
+        failedFields.push({ record: raw, fields: parsed.error.issues.map((i) => String(i.path[0] ?? '')) });
+      }
+      const changes = [...inspected.changes, ...typeChanges(inspected.records, failedFields)];
+      return { rows, rejects, changes, requiredMissing: inspected.requiredMissing };
+    }
+
+    return run<C>(
+      { stream: stream.name, rejectMaxShare: stream.contract?.rejectMaxShare },
+      runOptions,
+      async (session) => {
+        const batches = stream
+          .extract({ cursor: session.cursor, signal: session.signal, log: session.log })
+          [Symbol.asyncIterator]();
+        const next = async () => {
+          const item = await batches.next();
+          return item.done ? null : { batch: item.value, ...prepareBatch(item.value.records) };
+        };
+        let current = await next();
+        while (current) {
+          const { batch, rows, rejects, changes, requiredMissing } = current;
+          if (requiredMissing.length > 0) {
+            const missing = requiredMissing.map((f) => ({
+              field: f,
+              kind: 'missing' as const,
+              sample: batch.records[0],
+            }));
+            await session.commit({ writes: [], extracted: 0, changes: [...missing, ...changes] });
+            throw new EtlError(
+              'ETL_SCHEMA_DRIFT',
+              `required field${requiredMissing.length > 1 ? 's' : ''} ${requiredMissing.map((f) => `"${f}"`).join(', ')} absent from all ${batch.records.length} records of a batch: the upstream renamed or dropped ${requiredMissing.length > 1 ? 'them' : 'it'}. Sample: ${sampleOf(batch.records[0], scrub)}. Nothing of this batch was written and the watermark stays: update the stream's schema (src/sources/…/schemas.ts), then run again`,
+              { details: { fields: requiredMissing } },
+            );
+          }
+          // Extract and validate the next batch while this one is written: the database and the
+          // upstream (or the CPU validating) work at the same time. Only committed batches move the watermark.
+          const upcoming = next();
+          upcoming.catch(() => {});
+          await session.commit({
+            writes: [{ target, rows }],
+            extracted: batch.records.length,
+            rejects,
+            changes,
+            cursor: batch.cursor,
+            progress: batch.progress,
+          });
+          // Stop between batches, never inside one: the next run resumes from the watermark just saved.
+          session.stopIfAborted();
+          current = await upcoming;
+        }
+      },
+    );
+  }
+
+  return { run, runStream };
+}
+
+function groupByStream(rejects: readonly CheckpointReject[], own: string): Map<string, Reject[]> {
+  const groups = new Map<string, Reject[]>();
+  for (const reject of rejects) {
+    const name = reject.stream ?? own;
+    const group = groups.get(name) ?? [];
+    group.push(reject);
+    groups.set(name, group);
+  }
+  return groups;
 }

@@ -16,6 +16,14 @@ export type RunRow = {
   error: string | null;
 };
 
+/** A run's outcome as people read it: a success that left records in `etl.rejects` is not a clean one. */
+export type RunOutcome = 'running' | 'succeeded' | 'succeeded_with_rejects' | 'failed';
+
+export function runOutcome(status: string, rowsRejected: number): RunOutcome {
+  if (status === 'succeeded' && rowsRejected > 0) return 'succeeded_with_rejects';
+  return status as RunOutcome;
+}
+
 export async function recentRuns(db: Db, options: { limit?: number; job?: string } = {}): Promise<RunRow[]> {
   const params: unknown[] = [options.limit ?? 20];
   const where = options.job ? `WHERE job = $${params.push(options.job)}` : '';

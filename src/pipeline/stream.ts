@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../internal/logger.ts';
+import type { ContractOptions } from './contract.ts';
 
 /** One extracted page: raw upstream records (validated by the runner) and the cursor to save after them. */
 export interface Batch<C> {
@@ -29,8 +30,15 @@ export interface StreamDefinition<Rec extends Record<string, unknown> = Record<s
   key: readonly (keyof Rec & string)[];
   /** `update` merges changed rows (latest wins); `ignore` keeps the first row for a key. */
   onConflict: 'ignore' | 'update';
-  /** Validates one raw record and maps it to its row; a failure sends the record to `etl.rejects`. */
+  /** Columns that change on every load (a snapshot's time) and alone never make a row changed. */
+  volatile?: readonly (keyof Rec & string)[];
+  /**
+   * Validates one raw record and maps it to its row; a failure sends the record to `etl.rejects`. Its object
+   * shape is the stream's contract: a field whose schema accepts null may be absent, any other is required.
+   */
   record: z.ZodType<Rec>;
+  /** What the contract adds to the schema: nullable fields still required, fields not stored, the reject share. */
+  contract?: ContractOptions;
   extract(ctx: ExtractContext<C>): AsyncIterable<Batch<C>>;
 }
 

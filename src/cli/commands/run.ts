@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { type App, createApp } from '../../app.ts';
 import type { JobResult } from '../../jobs/defineJob.ts';
+import { runOutcome } from '../../pipeline/status.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { OUTCOME_MARK } from '../outcomeMark.ts';
 import { createProgressReporter } from '../progress.ts';
 
 /** Prints a job's outcome, one line per step. */
 export function printJobResult(result: JobResult): void {
   for (const run of result.runs) {
-    const line = `${run.status === 'succeeded' ? '✓' : '✗'} ${run.stream}: ${run.rowsExtracted} extracted, ${run.rowsLoaded} loaded, ${run.rowsRejected} rejected (${(run.durationMs / 1000).toFixed(1)} s)`;
+    const line = `${OUTCOME_MARK[runOutcome(run.status, run.rowsRejected)]} ${run.stream}: ${run.rowsExtracted} extracted, ${run.rowsLoaded} loaded, ${run.rowsRejected} rejected (${(run.durationMs / 1000).toFixed(1)} s)`;
     process.stdout.write(`${line}${run.error ? `\n    ${run.error}` : ''}\n`);
   }
   if (result.status === 'failed' && result.runs.length === 0)

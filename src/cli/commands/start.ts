@@ -55,7 +55,12 @@ export function registerStart(program: Command): void {
         process.on('SIGTERM', () => void shutdown('SIGTERM'));
         await app.executor.start();
         if (opts.initialLoad) {
-          const load = [...INITIAL_LOAD.map((job) => ({ job, args: {} })), ...(sandbox?.initialLoad ?? [])];
+          const load = [
+            ...INITIAL_LOAD.map((job) => ({ job, args: {} })),
+            ...(sandbox?.initialLoad ?? []),
+            // Checked once everything has loaded, so the Data quality page is never empty on a first look.
+            { job: 'quality', args: {} },
+          ];
           for (const { job, args } of load.filter(({ job }) => app.catalogue.some((j) => j.name === job))) {
             if (stopping) break;
             try {

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { createDatabase } from '../../db/createDatabase.ts';
 import { migrate } from '../../db/migrate.ts';
-import { readStatus } from '../../pipeline/status.ts';
+import { readStatus, runOutcome } from '../../pipeline/status.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
 import { jobsReport } from '../jobsReport.ts';
+import { OUTCOME_MARK } from '../outcomeMark.ts';
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace('.000Z', 'Z') : '—');
 
@@ -31,7 +32,7 @@ export function registerStatus(program: Command): void {
             ? ((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000).toFixed(1)
             : '…';
           out.push(
-            `  #${r.id} ${iso(r.started_at)} ${r.job}/${r.stream ?? '-'} ${r.status} ${secs}s rows ${r.rows_loaded}/${r.rows_extracted} rejected ${r.rows_rejected}${r.error ? `\n      ${r.error}` : ''}`,
+            `  #${r.id} ${iso(r.started_at)} ${r.job}/${r.stream ?? '-'} ${OUTCOME_MARK[runOutcome(r.status, r.rows_rejected)]} ${runOutcome(r.status, r.rows_rejected)} ${secs}s rows ${r.rows_loaded}/${r.rows_extracted} rejected ${r.rows_rejected}${r.error ? `\n      ${r.error}` : ''}`,
           );
         }
         if (status.runs.length === 0) out.push('  none yet: run `crypto-etl run coingecko-markets` or `npm start`');

@@ -14,6 +14,11 @@ const jobRow = {
     next_run: instant,
     last_run_id: int,
     last_status: { ...text, description: 'running, succeeded or failed; null when it never ran' },
+    last_outcome: {
+      ...text,
+      description:
+        "last_status, except succeeded_with_rejects when the latest run of one of the job's streams (last 7 days) sent records to etl.rejects",
+    },
     last_started_at: instant,
     last_finished_at: instant,
     last_error: text,
@@ -26,6 +31,7 @@ type LastRun = {
   job: string;
   last_run_id: number | null;
   last_status: string | null;
+  last_outcome: string | null;
   last_started_at: Date | null;
   last_finished_at: Date | null;
   last_error: string | null;
@@ -37,6 +43,7 @@ const neverRan = (job: string): LastRun => ({
   job,
   last_run_id: null,
   last_status: null,
+  last_outcome: null,
   last_started_at: null,
   last_finished_at: null,
   last_error: null,
@@ -68,6 +75,16 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, d
       [since, ...names],
     );
     const failed = new Map(failures.map((f) => [f.job, Number(f.n)]));
+    // The latest run of each of a job's streams: one that left rejects makes the job's success amber.
+    const rejecting = await db.query<{ job: string }>(
+      `SELECT DISTINCT job FROM (
+         SELECT job, rows_rejected, row_number() OVER (PARTITION BY job, stream ORDER BY id DESC) AS latest
+         FROM ${etl}.runs WHERE started_at > $1 AND status <> 'running'
+           AND job IN (${names.map((_, i) => `$${i + 2}`).join(', ')})
+       ) runs WHERE latest = 1 AND rows_rejected > 0`,
+      [new Date(since.getTime() - 6 * 86_400_000), ...names],
+    );
+    const withRejects = new Set(rejecting.map((r) => r.job));
     return new Map(
       runs.map((r) => [
         r.job,
@@ -75,6 +92,7 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, d
           job: r.job,
           last_run_id: toNumber(r.id),
           last_status: r.status,
+          last_outcome: r.status === 'succeeded' && withRejects.has(r.job) ? 'succeeded_with_rejects' : r.status,
           last_started_at: r.started_at as Date,
           last_finished_at: r.finished_at as Date | null,
           last_error: r.error as string | null,

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { runOutcome } from '../../pipeline/status.ts';
 import { instant, int, type ServerDeps, text } from '../deps.ts';
 import { type PageQuery, pageParams, pageResponse, sendPage, toNumber } from '../pagination.ts';
 import { relationRoute } from './relationRoute.ts';
@@ -10,6 +11,11 @@ const runRow = {
     job: { type: 'string' },
     stream: text,
     status: { type: 'string', enum: ['running', 'succeeded', 'failed'] },
+    outcome: {
+      type: 'string',
+      enum: ['running', 'succeeded', 'succeeded_with_rejects', 'failed'],
+      description: 'The status, with a success that sent records to etl.rejects told apart',
+    },
     trigger: { type: 'string' },
     started_at: instant,
     finished_at: instant,
@@ -45,10 +51,11 @@ function toRunRow(run: RunRecord) {
     rows_extracted: toNumber(run.rows_extracted),
     rows_loaded: toNumber(run.rows_loaded),
     rows_rejected: toNumber(run.rows_rejected),
+    outcome: runOutcome(String(run.status), toNumber(run.rows_rejected) ?? 0),
   };
 }
 
-/** The pipeline's own records: runs (`etl.runs`), checkpoints (`etl.watermarks`) and quality results. */
+/** The pipeline's own records: runs (`etl.runs`), checkpoints (`etl.watermarks`), quality results and drift. */
 export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { db, relations }) => {
   const { etl } = db.schemas;
 
@@ -122,5 +129,13 @@ export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { d
       time: ['checked_at', 'created_at', 'run_at', 'ts'],
       tieBreak: ['id', 'check_name', 'check'],
     },
+  });
+
+  relationRoute(server, relations, {
+    url: '/api/schema-changes',
+    tag: 'pipeline',
+    summary:
+      'Upstream drift, latest first (etl.schema_changes): fields a stream declares that a batch lacked, fields it does not know, types that changed',
+    spec: { schema: 'etl', name: 'schema_changes', time: ['last_seen'], tieBreak: ['stream', 'field', 'kind'] },
   });
 };

@@ -9,7 +9,7 @@ export const MARKETS_PER_PAGE = 250;
 /**
  * `/coins/markets` for all coins, page by page until a short or empty page → `staging.coingecko_markets`.
  * Each run is a fresh snapshot; the key (coin, currency, last_updated) makes a rerun within CoinGecko's
- * cache window add nothing: the same `last_updated` is the same data, so the first snapshot of it is kept.
+ * cache window add no row: the same `last_updated` is the same snapshot, and its latest copy is kept.
  */
 export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: string; perPage?: number; now?: Clock }) {
   const perPage = options.perPage ?? MARKETS_PER_PAGE;
@@ -44,8 +44,15 @@ export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: st
       'snapshot_at',
     ],
     key: ['coin_id', 'vs_currency', 'last_updated'],
-    onConflict: 'ignore',
+    // A later copy of a snapshot (same last_updated) wins: a rerun after a fix repairs what an earlier run stored.
+    onConflict: 'update',
+    volatile: ['snapshot_at'],
     record: marketRecord,
+    contract: {
+      // Nullable for coins without a market, but never absent: a page without them is a renamed field.
+      required: ['current_price', 'market_cap', 'total_volume'],
+      ignored: ['image', 'ath_change_percentage', 'atl_change_percentage', 'roi'],
+    },
     async *extract({ signal }) {
       const snapshotAt = now();
       for (let page = 1; !signal.aborted; page++) {

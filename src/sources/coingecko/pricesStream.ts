@@ -3,11 +3,16 @@ import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { priceRecord } from './schemas.ts';
 
-/** Per coin, the end (ms) of the last window extracted: the next run starts just after it. */
+/** Per coin, the time (ms) of the last point received: the next run starts just after it. */
 export type PricesCursor = Record<string, number>;
 
 /** CoinGecko answers hourly points for ranges of 2–90 days; longer ranges turn daily, so backfills go in windows. */
 const WINDOW_MS = 90 * 86_400_000;
+/**
+ * A range within the last day is answered 5-minutely. Every request spans at least this much, whatever the
+ * watermark, so every answer is hourly; the points before the watermark are dropped (they are stored already).
+ */
+const HOURLY_SPAN_MS = 2 * 86_400_000;
 
 /** The first run starts at the beginning of the current month, UTC, as the seeds' init did. */
 export function startOfMonthUtc(now: Date): number {
@@ -38,11 +43,12 @@ export function pricesStream(
         let from = state[coin] !== undefined ? (state[coin] as number) + 1 : startOfMonthUtc(now());
         while (from < end && !signal.aborted) {
           const to = Math.min(end, from + WINDOW_MS);
-          const chart = await client.marketChartRange(coin, Math.floor(from / 1000), Math.ceil(to / 1000));
+          const askFrom = Math.min(from, to - HOURLY_SPAN_MS);
+          const chart = await client.marketChartRange(coin, Math.floor(askFrom / 1000), Math.ceil(to / 1000));
           const caps = new Map(chart.market_caps.map(([ts, v]) => [ts, v]));
           const volumes = new Map(chart.total_volumes.map(([ts, v]) => [ts, v]));
           const records = chart.prices
-            .filter(([ts]) => ts >= from)
+            .filter(([ts]) => ts >= from && ts <= to)
             .map(([ts, price]) => ({
               coin_id: coin,
               vs_currency: options.vsCurrency,
@@ -51,9 +57,14 @@ export function pricesStream(
               market_cap: caps.get(ts) ?? null,
               total_volume: volumes.get(ts) ?? null,
             }));
-          // The window, not the last point, is what has been extracted: CoinGecko may have no point in its tail.
-          state[coin] = to;
+          // The cursor only moves over points received: an empty answer leaves it, and the next run asks for
+          // the same window again. After points were stored an empty window is a gap upstream, so this coin
+          // stops here rather than jump over it; before any (a coin listed later) the next window follows.
+          const had = state[coin];
+          const last = records.reduce((max, r) => Math.max(max, r.ts), had ?? Number.NEGATIVE_INFINITY);
+          if (Number.isFinite(last)) state[coin] = last;
           yield { records, cursor: { ...state }, progress: { done, total: options.coins.length } };
+          if (records.length === 0 && had !== undefined) break;
           from = to + 1;
         }
         done++;

@@ -59,6 +59,13 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
           yield { records: page.rows, cursor: { through: cursor?.through, pending: next }, progress };
           continue;
         }
+        if (done === 0) {
+          // WETH–USDC trades every day: an empty result is an upstream that has not caught up (or a query
+          // gone wrong), not a quiet day. The watermark stays and the next run asks again.
+          log.warn({ queryId: options.queryId }, 'the Dune result holds no trades: the watermark stays where it was');
+          yield { records: [], cursor: { through: cursor?.through }, progress };
+          continue;
+        }
         const covered = dayBefore(parseDuneTimestamp(page.submittedAt) ?? now());
         const through = cursor?.through && cursor.through > covered ? cursor.through : covered;
         if (options.mode === 'latest' && covered < dayBefore(now())) {

@@ -99,6 +99,9 @@ export function fmtTime(value) {
 }
 
 /** A run or check status, coloured. */
+const STATUS_LABEL = { succeeded_with_rejects: 'succeeded, with rejects' };
+
+/** A run or check status, coloured; a success that left rejects shows amber. */
 export function fmtStatus(value) {
-  return value ? h('span', { class: `status-${value}` }, value) : 'never';
+  return value ? h('span', { class: `status-${value}` }, STATUS_LABEL[value] ?? value) : 'never';
 }

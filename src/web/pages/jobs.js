@@ -71,7 +71,7 @@ export default {
             { key: 'description', label: 'What it does', wrap: true },
             { key: 'schedule', label: 'Schedule', format: (v) => v ?? 'manual' },
             { key: 'next_run', label: 'Next run', format: fmtTime },
-            { key: 'last_status', label: 'Last run', format: fmtStatus },
+            { key: 'last_outcome', label: 'Last run', format: fmtStatus },
             { key: 'last_started_at', label: 'Started', format: fmtTime },
             { key: 'failures_24h', label: 'Failures 24 h', num: true },
             {
@@ -95,7 +95,7 @@ export default {
         { key: 'id', label: '#', num: true },
         { key: 'job', label: 'Job' },
         { key: 'stream', label: 'Step' },
-        { key: 'status', label: 'Status', format: fmtStatus },
+        { key: 'outcome', label: 'Status', format: fmtStatus },
         { key: 'trigger', label: 'Trigger' },
         { key: 'started_at', label: 'Started', format: fmtTime },
         { key: 'duration_ms', label: 'Seconds', num: true, format: (v) => (v === null ? '…' : (v / 1000).toFixed(1)) },

@@ -5,7 +5,10 @@ import { card, empty, fill, fmtNumber, fmtStatus, fmtTime, h, table } from '../l
 const STATUSES = ['passed', 'failed', 'skipped'];
 const COLORS = { passed: '#11875d', failed: '#c8303c', skipped: '#adb5bd' };
 
-/** Data quality: the latest result of every check (freshness, gaps, duplicates, price jumps) and its history. */
+/**
+ * Data quality: the latest result of every check (freshness, gaps, duplicates, price jumps) and its history, and
+ * the drift the streams saw upstream (etl.schema_changes).
+ */
 export default {
   title: 'Data quality',
   mount(root) {
@@ -24,10 +27,30 @@ export default {
       card('Latest results', latest),
     );
     const message = h('div');
-    root.append(message, content);
+    const drift = h('div', { id: 'schema-changes' });
+    root.append(message, content, card('Upstream schema changes', drift));
 
     return async () => {
-      const results = await rows('/api/quality', { order: 'desc' }, 5000);
+      const [results, changes] = await Promise.all([
+        rows('/api/quality', { order: 'desc' }, 5000),
+        rows('/api/schema-changes', { order: 'desc' }, 1000),
+      ]);
+      fill(
+        drift,
+        changes.length > 0
+          ? table(
+              [
+                { key: 'stream', label: 'Stream' },
+                { key: 'field', label: 'Field', format: (v) => h('code', {}, v) },
+                { key: 'kind', label: 'Change', format: (v) => h('span', { class: 'status-warn' }, v) },
+                { key: 'first_seen', label: 'First seen', format: fmtTime },
+                { key: 'last_seen', label: 'Last seen', format: fmtTime },
+                { key: 'sample', label: 'Sample', wrap: true, format: (v) => (v ? JSON.stringify(v).slice(0, 300) : '') },
+              ],
+              changes,
+            )
+          : h('p', { class: 'up' }, 'Every stream received the fields it declares, and no others.'),
+      );
       if (results.length === 0) {
         content.hidden = true;
         fill(message, empty('No quality results yet', await jobsLike('quality')));
