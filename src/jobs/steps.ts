@@ -37,9 +37,9 @@ function runPlainStep(
   name: string,
   fn: (ctx: JobContext) => Promise<{ rowsLoaded?: number } | undefined>,
 ): Promise<RunResult> {
-  return ctx.runner.run({ stream: name }, { job, trigger: ctx.trigger, signal: ctx.signal }, async () => {
+  return ctx.runner.run({ stream: name }, { job, trigger: ctx.trigger, signal: ctx.signal }, async (session) => {
     const out = await fn(ctx);
-    return { rowsLoaded: out?.rowsLoaded ?? 0 };
+    session.count({ rowsLoaded: out?.rowsLoaded ?? 0 });
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Db, Queryable, WriteTarget } from '../db/types.ts';
-import { describeError, EtlError } from '../internal/errors.ts';
+import { describeError, EtlError, isEtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { scrubSecrets } from '../internal/redact.ts';
 import { contractOf, inspectBatch, type SchemaChange, typeChanges } from './contract.ts';
@@ -53,12 +53,26 @@ export interface Checkpoint<C> {
   /** Records received from the upstream for this checkpoint (loaded or rejected). */
   extracted: number;
   rejects?: readonly CheckpointReject[];
+  /**
+   * A load too large to hold (a file): streams rows into the transaction itself, filing rejects as it goes,
+   * and says what it read. The reject share is judged when it returns; beyond it, everything rolls back.
+   */
+  load?(tx: Queryable, fileRejects: (batch: readonly Reject[]) => Promise<void>): Promise<StreamedLoad>;
   /** The watermark after this checkpoint; undefined leaves it where it is. */
   cursor?: C;
   changes?: readonly SchemaChange[];
+  /** Runs first in the transaction (the delete of another branch's rows). */
   before?(tx: Queryable): Promise<void>;
-  after?(tx: Queryable, loaded: number): Promise<void>;
+  /** Runs last in the transaction, with what was loaded (a file's ledger row). */
+  after?(tx: Queryable, outcome: StreamedLoad & { runId: number }): Promise<void>;
   progress?: { done: number; total?: number };
+}
+
+/** What a checkpoint loaded: records read, rows inserted or changed, records rejected. */
+export interface StreamedLoad {
+  extracted: number;
+  loaded: number;
+  rejected: number;
 }
 
 /** What a run's body works with: its id and logger, the saved watermark, and `commit`. */
@@ -72,6 +86,8 @@ export interface RunSession<C> {
   counts: Readonly<RunCounts>;
   /** Checks the contract rules, then writes the checkpoint in one transaction; returns the rows loaded. */
   commit(checkpoint: Checkpoint<C>): Promise<number>;
+  /** Adds to the run's counts what a body loaded without checkpoints (a transform, a check). */
+  count(loaded: Partial<RunCounts>): void;
   /** Reports progress without writing (a poll that found nothing new). */
   report(progress: { done: number; total?: number }): void;
   /** Throws `ETL_ABORTED` when the run was asked to stop: call it between checkpoints, never inside one. */
@@ -96,7 +112,7 @@ export interface Runner {
   run<C>(
     definition: RunDefinition,
     options: RunOptions,
-    body: (session: RunSession<C>) => Promise<void | Partial<RunCounts>>,
+    body: (session: RunSession<C>) => Promise<void>,
   ): Promise<RunResult>;
   /** Extracts a stream from its watermark, loading each batch with its new watermark in one transaction. */
   runStream<Rec extends Record<string, unknown>, C>(
@@ -139,7 +155,7 @@ export function createRunner(options: CreateRunnerOptions): Runner {
   async function run<C>(
     definition: RunDefinition,
     runOptions: RunOptions,
-    body: (session: RunSession<C>) => Promise<void | Partial<RunCounts>>,
+    body: (session: RunSession<C>) => Promise<void>,
   ): Promise<RunResult> {
     const { stream } = definition;
     const started = Date.now();
@@ -172,40 +188,54 @@ export function createRunner(options: CreateRunnerOptions): Runner {
       };
     };
 
+    /** The reject-share rule, for a checkpoint's rejects known before (`first` given) or after its load. */
+    function checkShare(extracted: number, rejected: number, first: Reject | undefined): void {
+      const share = extracted > 0 ? rejected / extracted : 0;
+      if (rejected === 0 || share <= maxShare) return;
+      throw new EtlError(
+        'ETL_REJECTS_EXCEEDED',
+        `${rejected} of ${extracted} records (${percent(share)}) failed their schema, more than the ${percent(maxShare)} allowed (REJECT_MAX_SHARE)${first ? `: ${scrub(first.reason)}. Sample: ${sampleOf(first.payload, scrub)}` : ''}. Nothing of this batch was written and the watermark stays: fix the upstream or the stream's schema, then run again`,
+        { details: { rejected, extracted } },
+      );
+    }
+
     async function commit(checkpoint: Checkpoint<C>): Promise<number> {
       const rejects = checkpoint.rejects ?? [];
-      const share = checkpoint.extracted > 0 ? rejects.length / checkpoint.extracted : 0;
-      if (rejects.length > 0 && share > maxShare) {
-        const first = rejects[0] as CheckpointReject;
-        const done = await recordChanges(db, checkpoint.changes ?? []);
-        done?.();
-        throw new EtlError(
-          'ETL_REJECTS_EXCEEDED',
-          `${rejects.length} of ${checkpoint.extracted} records (${percent(share)}) failed their schema, more than the ${percent(maxShare)} allowed (REJECT_MAX_SHARE): ${scrub(first.reason)}. Sample: ${sampleOf(first.payload, scrub)}. Nothing of this batch was written and the watermark stays: fix the upstream or the stream's schema, then run again`,
-          { details: { rejected: rejects.length, extracted: checkpoint.extracted } },
-        );
+      try {
+        checkShare(checkpoint.extracted, rejects.length, rejects[0]);
+      } catch (error) {
+        (await recordChanges(db, checkpoint.changes ?? []))?.();
+        throw error;
       }
       let announce: (() => void) | undefined;
-      const loaded = await db.transaction(async (tx) => {
+      const outcome = await db.transaction(async (tx) => {
         await checkpoint.before?.(tx);
-        let n = 0;
-        for (const write of checkpoint.writes) n += await tx.writeRows(write.target, write.rows);
-        await checkpoint.after?.(tx, n);
+        const done: StreamedLoad = { extracted: checkpoint.extracted, loaded: 0, rejected: rejects.length };
+        for (const write of checkpoint.writes) done.loaded += await tx.writeRows(write.target, write.rows);
+        if (checkpoint.load) {
+          const streamed = await checkpoint.load(tx, (batch) => writeRejects(tx, schemas, stream, runId, batch, scrub));
+          done.extracted += streamed.extracted;
+          done.loaded += streamed.loaded;
+          done.rejected += streamed.rejected;
+          checkShare(done.extracted, done.rejected, undefined);
+        }
+        await checkpoint.after?.(tx, { ...done, runId });
         for (const [name, group] of groupByStream(rejects, stream)) {
           await writeRejects(tx, schemas, name, runId, group, scrub);
         }
         announce = await recordChanges(tx, checkpoint.changes ?? []);
         if (checkpoint.cursor !== undefined) await writeWatermark(tx, schemas, stream, checkpoint.cursor, runId);
-        return n;
+        return done;
       });
       announce?.();
-      counts.rowsExtracted += checkpoint.extracted;
-      counts.rowsLoaded += loaded;
-      counts.rowsRejected += rejects.length;
-      if (rejects.length > 0)
-        streamLog.warn({ rejected: rejects.length, first: rejects[0]?.reason }, 'records rejected');
+      counts.rowsExtracted += outcome.extracted;
+      counts.rowsLoaded += outcome.loaded;
+      counts.rowsRejected += outcome.rejected;
+      if (outcome.rejected > 0) {
+        streamLog.warn({ rejected: outcome.rejected, first: rejects[0]?.reason }, 'records rejected');
+      }
       report(checkpoint.progress);
-      return loaded;
+      return outcome.loaded;
     }
 
     const stopIfAborted = () => {
@@ -218,8 +248,7 @@ export function createRunner(options: CreateRunnerOptions): Runner {
     try {
       const cursor = await readWatermark<C>(db, schemas, stream);
       streamLog.info({ cursor }, 'run started');
-      // A body that loads without checkpoints (a transform) reports its counts when it returns.
-      const reported = await body({
+      await body({
         runId,
         stream,
         log: streamLog,
@@ -227,17 +256,17 @@ export function createRunner(options: CreateRunnerOptions): Runner {
         cursor,
         counts,
         commit,
+        count: (loaded) => {
+          for (const key of ['rowsExtracted', 'rowsLoaded', 'rowsRejected'] as const) counts[key] += loaded[key] ?? 0;
+        },
         report: (progress) => report(progress),
         stopIfAborted,
       });
-      if (reported) {
-        for (const key of ['rowsExtracted', 'rowsLoaded', 'rowsRejected'] as const) counts[key] += reported[key] ?? 0;
-      }
       await runLog.finish(runId, 'succeeded', counts);
       result = { runId, job: runOptions.job, stream, status: 'succeeded', ...counts, durationMs: Date.now() - started };
       streamLog.info({ ...counts, ms: result.durationMs }, 'run succeeded');
     } catch (error) {
-      const stopped = definition.stopIsSuccess && signal.aborted;
+      const stopped = definition.stopIsSuccess && signal.aborted && isEtlError(error, 'ETL_ABORTED');
       const message = scrub(describeError(error));
       await runLog
         .finish(runId, stopped ? 'succeeded' : 'failed', counts, stopped ? undefined : message)

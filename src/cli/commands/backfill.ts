@@ -1,9 +1,12 @@
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
+import { configSecrets } from '../../config.ts';
 import { isEtlError } from '../../internal/errors.ts';
+import { createRunner } from '../../pipeline/runner.ts';
 import type { FileEncoding } from '../../sources/files/csvRecords.ts';
 import type { FileResult } from '../../sources/files/loadFile.ts';
 import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
+import { OUTCOME_MARK } from '../outcomeMark.ts';
 
 const n = (v: number) => v.toLocaleString('en-US');
 
@@ -11,7 +14,7 @@ const n = (v: number) => v.toLocaleString('en-US');
 export function describeFile(r: FileResult): string {
   if (r.status === 'skipped') return `- ${r.uri}: skipped, loaded already (${r.loadedAt?.toISOString()})`;
   const rate = Math.round(r.rowsRead / Math.max(r.durationMs / 1000, 0.001));
-  return `✓ ${r.uri}: ${n(r.rowsRead)} rows read, ${n(r.rowsLoaded)} loaded, ${n(r.duplicates)} duplicates, ${n(r.rowsRejected)} rejected (${(r.durationMs / 1000).toFixed(1)} s, ${n(rate)} rows/s)`;
+  return `${OUTCOME_MARK[r.rowsRejected > 0 ? 'succeeded_with_rejects' : 'succeeded']} ${r.uri}: ${n(r.rowsRead)} rows read, ${n(r.rowsLoaded)} loaded, ${n(r.duplicates)} duplicates, ${n(r.rowsRejected)} rejected (${(r.durationMs / 1000).toFixed(1)} s, ${n(rate)} rows/s)`;
 }
 
 /** A bar per file on a terminal: bytes read of the file's size, rows, rows/s and ETA; nothing elsewhere. */
@@ -75,6 +78,7 @@ export function registerBackfill(program: Command): void {
             db,
             config,
             log,
+            runner: createRunner({ db, log, secrets: configSecrets(config), rejectMaxShare: config.rejectMaxShare }),
             table,
             location,
             force: opts.force,

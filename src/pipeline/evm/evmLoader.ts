@@ -1,30 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../db/types.ts';
-import { describeError, EtlError, isEtlError } from '../../internal/errors.ts';
-import type { Logger } from '../../internal/logger.ts';
+import { EtlError } from '../../internal/errors.ts';
 import type { BlockRef, EvmBlocksArgs } from '../../sources/evm/args.ts';
 import { blockAtTime } from '../../sources/evm/blockAtTime.ts';
 import type { EvmChain, EvmSettings } from '../../sources/evm/index.ts';
 import { type EvmRows, type EvmTable, toEvmRows } from '../../sources/evm/rows.ts';
-import { createRunLog, type RunCounts, type RunTrigger } from '../runLog.ts';
-import type { RunResult, StreamProgress } from '../runner.ts';
-import { readWatermark, writeWatermark } from '../watermarks.ts';
+import type { RunTrigger } from '../runLog.ts';
+import type { Runner, RunResult, RunSession, StreamProgress } from '../runner.ts';
 import { findCommonAncestor } from './commonAncestor.ts';
-import { deleteEvmAbove, maxEvmBlock, readEvmHashes, writeEvmRange } from './evmStore.ts';
+import { deleteEvmAbove, deleteOtherBranches, evmWrites, maxEvmBlock, readEvmHashes } from './evmStore.ts';
 
 /**
- * Why not the stream runner: its contract is one stream → one staging table, each batch appended or merged
- * on its key. A range of EVM blocks is four tables that must land together, and a reorg must delete
- * orphaned rows across all four before the new branch loads — neither fits a stream's batch. This loader
- * keeps the runner's guarantees: the four tables and the watermark commit in one transaction per range,
- * every run is recorded in `etl.runs`, a rerun resumes from the watermark and adds nothing twice. EVM tolerates
- * no rejects: a block is stored whole or not at all, so a malformed record fails its range (`toEvmRows`).
+ * A chain goes through the one runner: each range is a checkpoint that writes the four tables (after
+ * deleting rows of another branch at its heights) with the watermark in one transaction, and a reorg is a
+ * checkpoint that deletes the orphaned blocks and rewinds it. EVM tolerates no rejects: a block is stored
+ * whole or not at all, so a malformed record fails its range (`toEvmRows`).
  */
 
 /** Reorgs are followed this deep; deeper ones fail with `ETL_REORG_TOO_DEEP`. Polygon has seen 150+. */
 export const MAX_REORG_DEPTH = 1024;
-/** `etl.runs` row counts are refreshed at most this often while a run goes. */
-const PROGRESS_EVERY_MS = 1_000;
 
 /** The watermark of a chain: the next block to load. */
 export interface EvmCursor {
@@ -35,7 +29,7 @@ export const evmStreamName = (chainId: number) => `evm.${chainId}.blocks`;
 
 export interface LoadEvmChainOptions {
   db: Db;
-  log: Logger;
+  runner: Runner;
   chain: EvmChain;
   settings: EvmSettings;
   args: EvmBlocksArgs;
@@ -53,23 +47,26 @@ export interface LoadEvmChainOptions {
  * every `EVM_POLL_INTERVAL_MS`. `EVM_CONCURRENCY` ranges of `EVM_BATCH_SIZE` blocks are fetched while the
  * previous one loads.
  */
-export async function loadEvmChain(options: LoadEvmChainOptions): Promise<RunResult> {
+export function loadEvmChain(options: LoadEvmChainOptions): Promise<RunResult> {
+  const { chain, args } = options;
+  return options.runner.run<EvmCursor>(
+    // Following the head, a stop is how a run ends: what was loaded is committed.
+    { stream: evmStreamName(chain.chainId), rejectMaxShare: 0, stopIsSuccess: args.follow },
+    { job: options.job, trigger: options.trigger, signal: options.signal, onProgress: options.onProgress },
+    (session) => loadChain(options, session),
+  );
+}
+
+async function loadChain(options: LoadEvmChainOptions, session: RunSession<EvmCursor>): Promise<void> {
   const { db, chain, settings, args } = options;
   const { schemas } = db;
   const { chainId, fetcher } = chain;
-  const signal = options.signal ?? new AbortController().signal;
-  const stream = evmStreamName(chainId);
-  const runLog = createRunLog(db, schemas);
-  const started = Date.now();
-  const runId = await runLog.start(options.job, stream, options.trigger ?? 'manual');
-  const log = options.log.child({ stream, runId });
-  const counts: RunCounts = { rowsExtracted: 0, rowsLoaded: 0, rowsRejected: 0 };
+  const { signal, log, counts } = session;
   /** Canonical hashes written by this run, by height: the parent check of the next range needs no query. */
   const recent = new Map<number, string>();
   let watermark: number | undefined;
   let stored = -1;
   let firstBlock = 0;
-  let progressAt = 0;
 
   async function parentHashAt(height: number): Promise<string | undefined> {
     if (height < 0 || height > stored) return undefined;
@@ -79,10 +76,14 @@ export async function loadEvmChain(options: LoadEvmChainOptions): Promise<RunRes
   async function write(range: EvmRows): Promise<void> {
     // A backfill moves the watermark only when it extends it, so an old range never rewinds the follower.
     const advance = watermark === undefined || (range.from <= watermark && range.to + 1 > watermark);
-    const loaded = await db.transaction(async (tx) => {
-      const inserted = await writeEvmRange(tx, schemas, chainId, range, range.from <= stored);
-      if (advance) await writeWatermark(tx, schemas, stream, { next: range.to + 1 } satisfies EvmCursor, runId);
-      return inserted;
+    // Rows may exist at these heights (a rerun, a branch loaded before): those of other blocks go first.
+    const replace = range.from <= stored;
+    await session.commit({
+      writes: evmWrites(schemas, range),
+      extracted: Object.values(range.rows).reduce((n, rows) => n + rows.length, 0),
+      before: replace ? (tx) => deleteOtherBranches(tx, schemas, chainId, range) : undefined,
+      cursor: advance ? { next: range.to + 1 } : undefined,
+      progress: progress(range.to + 1),
     });
     if (advance) watermark = range.to + 1;
     stored = Math.max(stored, range.to);
@@ -91,16 +92,18 @@ export async function loadEvmChain(options: LoadEvmChainOptions): Promise<RunRes
       if (recent.size <= MAX_REORG_DEPTH) break;
       recent.delete(height);
     }
-    counts.rowsExtracted += Object.values(range.rows).reduce((n, rows) => n + rows.length, 0);
-    counts.rowsLoaded += loaded;
   }
 
   async function rollback(ancestor: number, mismatchAt: number): Promise<void> {
     const rewind = watermark !== undefined && watermark > ancestor + 1;
-    const orphaned = await db.transaction(async (tx) => {
-      const blocks = await deleteEvmAbove(tx, schemas, chainId, ancestor);
-      if (rewind) await writeWatermark(tx, schemas, stream, { next: ancestor + 1 } satisfies EvmCursor, runId);
-      return blocks;
+    let orphaned = 0;
+    await session.commit({
+      writes: [],
+      extracted: 0,
+      before: async (tx) => {
+        orphaned = await deleteEvmAbove(tx, schemas, chainId, ancestor);
+      },
+      cursor: rewind ? { next: ancestor + 1 } : undefined,
     });
     if (rewind) watermark = ancestor + 1;
     stored = Math.min(stored, ancestor);
@@ -108,14 +111,12 @@ export async function loadEvmChain(options: LoadEvmChainOptions): Promise<RunRes
     log.warn({ ancestor, mismatchAt, orphaned }, 'reorg: orphaned blocks deleted, loading the new branch');
   }
 
-  function report(done: number, total: number, force = false): void {
-    // Nothing left to load shows as a full bar, not an empty one.
-    const shown = total <= 0 ? { done: 1, total: 1 } : { done: Math.max(0, done), total };
-    options.onProgress?.({ stream, ...counts, ...shown });
-    if (force || Date.now() - progressAt >= PROGRESS_EVERY_MS) {
-      progressAt = Date.now();
-      void runLog.progress(runId, counts).catch((e) => log.warn({ err: e }, 'cannot record progress'));
-    }
+  /** Blocks done of the ones this run set out to load; nothing left to load shows as a full bar. */
+  let lastTarget = 0;
+  function progress(next: number, target = lastTarget): { done: number; total: number } {
+    lastTarget = target;
+    const total = target + 1 - firstBlock;
+    return total <= 0 ? { done: 1, total: 1 } : { done: Math.max(0, next - firstBlock), total };
   }
 
   /** Loads `next`–`last`, fetching ahead while each range loads. Returns where it stopped; `reorg` restarts. */
@@ -172,9 +173,9 @@ export async function loadEvmChain(options: LoadEvmChainOptions): Promise<RunRes
           await rollback(ancestor, range.from);
           return { next: ancestor + 1, reorg: true };
         }
+        lastTarget = last;
         await write(range);
         next = range.to + 1;
-        report(next - firstBlock, last - firstBlock + 1);
         if (signal.aborted) break;
       }
       return { next, reorg: false };
@@ -199,75 +200,48 @@ export async function loadEvmChain(options: LoadEvmChainOptions): Promise<RunRes
     return Math.max(0, safeHead);
   }
 
-  let result: RunResult;
-  try {
-    watermark = (await readWatermark<EvmCursor>(db, schemas, stream))?.next;
-    stored = await maxEvmBlock(db, schemas, chainId);
-    let head = await fetcher.head(signal);
-    let next = await startBlock(head - chain.confirmations, head);
-    const end = args.to ? await resolve(args.to, head, true) : undefined;
-    if (end !== undefined && end < next) {
-      throw new EtlError(
-        'ETL_INPUT_INVALID',
-        `Invalid arguments for evm-blocks: --to is block ${end}, before --from (block ${next})`,
-      );
-    }
-    if (end !== undefined && !args.follow && end > head - chain.confirmations) {
-      throw new EtlError(
-        'ETL_INPUT_INVALID',
-        `Invalid arguments for evm-blocks: --to ${end} is beyond block ${head - chain.confirmations}, the last with ${chain.confirmations} confirmations on chain ${chainId}: lower --to, or add --follow to wait for it`,
-      );
-    }
-    firstBlock = next;
-    let loadedBefore = 0;
-    log.info({ from: next, to: end, follow: args.follow, head, confirmations: chain.confirmations }, 'run started');
-    for (;;) {
-      const target = Math.min(end ?? Number.POSITIVE_INFINITY, head - chain.confirmations);
-      if (next <= target) {
-        const outcome = await loadUntil(next, target);
-        next = outcome.next;
-        if (outcome.reorg) {
-          head = await fetcher.head(signal);
-          continue;
-        }
-      }
-      report(next - firstBlock, Math.max(next, target + 1) - firstBlock, true);
-      if (signal.aborted) {
-        if (!args.follow) throw new EtlError('ETL_ABORTED', 'stopped; the next run resumes from the last checkpoint');
-        break;
-      }
-      if ((end !== undefined && next > end) || !args.follow) break;
-      if (counts.rowsLoaded > loadedBefore) await options.onCaughtUp?.();
-      loadedBefore = counts.rowsLoaded;
-      await sleep(settings.pollIntervalMs, undefined, { signal }).catch(() => {});
-      if (signal.aborted) break;
-      head = await fetcher.head(signal);
-    }
-    await runLog.finish(runId, 'succeeded', counts);
-    result = { runId, job: options.job, stream, status: 'succeeded', ...counts, durationMs: Date.now() - started };
-    log.info({ ...counts, next, ms: result.durationMs }, 'run succeeded');
-  } catch (error) {
-    // Following the head, a stop is how a run ends: what was loaded is committed.
-    const stopped = args.follow && signal.aborted && isEtlError(error, 'ETL_ABORTED');
-    const message = describeError(error);
-    await runLog
-      .finish(runId, stopped ? 'succeeded' : 'failed', counts, stopped ? undefined : message)
-      .catch((e) => log.error({ err: e }, 'cannot record run'));
-    result = stopped
-      ? { runId, job: options.job, stream, status: 'succeeded', ...counts, durationMs: Date.now() - started }
-      : {
-          runId,
-          job: options.job,
-          stream,
-          status: 'failed',
-          ...counts,
-          error: message,
-          cause: error,
-          durationMs: Date.now() - started,
-        };
-    if (!stopped) log.error({ ...counts, error: message }, 'run failed');
+  watermark = session.cursor?.next;
+  stored = await maxEvmBlock(db, schemas, chainId);
+  let head = await fetcher.head(signal);
+  let next = await startBlock(head - chain.confirmations, head);
+  const end = args.to ? await resolve(args.to, head, true) : undefined;
+  if (end !== undefined && end < next) {
+    throw new EtlError(
+      'ETL_INPUT_INVALID',
+      `Invalid arguments for evm-blocks: --to is block ${end}, before --from (block ${next})`,
+    );
   }
-  return result;
+  if (end !== undefined && !args.follow && end > head - chain.confirmations) {
+    throw new EtlError(
+      'ETL_INPUT_INVALID',
+      `Invalid arguments for evm-blocks: --to ${end} is beyond block ${head - chain.confirmations}, the last with ${chain.confirmations} confirmations on chain ${chainId}: lower --to, or add --follow to wait for it`,
+    );
+  }
+  firstBlock = next;
+  let loadedBefore = 0;
+  log.info({ from: next, to: end, follow: args.follow, head, confirmations: chain.confirmations }, 'run started');
+  for (;;) {
+    const target = Math.min(end ?? Number.POSITIVE_INFINITY, head - chain.confirmations);
+    if (next <= target) {
+      const outcome = await loadUntil(next, target);
+      next = outcome.next;
+      if (outcome.reorg) {
+        head = await fetcher.head(signal);
+        continue;
+      }
+    }
+    session.report(progress(next, Math.max(next - 1, target)));
+    if (signal.aborted) {
+      if (!args.follow) session.stopIfAborted();
+      break;
+    }
+    if ((end !== undefined && next > end) || !args.follow) break;
+    if (counts.rowsLoaded > loadedBefore) await options.onCaughtUp?.();
+    loadedBefore = counts.rowsLoaded;
+    await sleep(settings.pollIntervalMs, undefined, { signal }).catch(() => {});
+    if (signal.aborted) break;
+    head = await fetcher.head(signal);
+  }
 }
 
 /**

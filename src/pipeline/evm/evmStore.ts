@@ -27,32 +27,26 @@ const HEIGHT: Record<EvmTable, { number: string; hash: string }> = {
   logs: { number: 'block_number', hash: 'block_hash' },
 };
 
-/**
- * Writes one range of the four tables; must run inside the caller's transaction. When rows may already
- * exist at these heights (`replace`), those of other blocks than the range's own — a branch loaded
- * earlier — are deleted first, so each height holds exactly the block the node calls canonical.
- * Returns the rows inserted.
- */
-export async function writeEvmRange(
-  tx: Queryable,
-  schemas: Schemas,
-  chainId: number,
-  range: EvmRows,
-  replace: boolean,
-): Promise<number> {
+/** The rows of one range, table by table, in the order they load. */
+export function evmWrites(schemas: Schemas, range: EvmRows): { target: WriteTarget; rows: readonly unknown[][] }[] {
   const targets = evmTargets(schemas);
-  if (replace) {
-    for (const table of TABLES) {
-      const { number, hash } = HEIGHT[table];
-      await tx.query(
-        `DELETE FROM ${targets[table].table} WHERE chain_id = $1 AND ${number} BETWEEN $2 AND $3 AND ${hash} <> ALL($4::text[])`,
-        [chainId, range.from, range.to, range.hashes],
-      );
-    }
+  return TABLES.map((table) => ({ target: targets[table], rows: range.rows[table] }));
+}
+
+/**
+ * Before a range loads where rows may exist (a rerun, a branch loaded earlier): deletes the rows at its heights
+ * that belong to other blocks than its own, so each height holds exactly the block the node calls canonical.
+ * Must run inside the range's transaction.
+ */
+export async function deleteOtherBranches(tx: Queryable, schemas: Schemas, chainId: number, range: EvmRows) {
+  const targets = evmTargets(schemas);
+  for (const table of TABLES) {
+    const { number, hash } = HEIGHT[table];
+    await tx.query(
+      `DELETE FROM ${targets[table].table} WHERE chain_id = $1 AND ${number} BETWEEN $2 AND $3 AND ${hash} <> ALL($4::text[])`,
+      [chainId, range.from, range.to, range.hashes],
+    );
   }
-  let inserted = 0;
-  for (const table of TABLES) inserted += await tx.writeRows(targets[table], range.rows[table]);
-  return inserted;
 }
 
 /** Deletes every block above `ancestor` with its transactions, receipts and logs; returns the blocks deleted. */

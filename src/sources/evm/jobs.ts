@@ -60,7 +60,7 @@ export async function runEvmBlocks(ctx: JobContext, options: EvmJobOptions = {})
     chains.map((chain) =>
       loadEvmChain({
         db: ctx.db,
-        log: ctx.log,
+        runner: ctx.runner,
         chain,
         settings,
         args,

@@ -2,6 +2,7 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
+import { createRunner, type Runner } from '../../pipeline/runner.ts';
 import type { FileEncoding } from './csvRecords.ts';
 import { type FileProgress, type FileResult, loadFile } from './loadFile.ts';
 import { listLocal } from './localFiles.ts';
@@ -12,6 +13,8 @@ export interface BackfillOptions {
   db: Db;
   config: Pick<Config, 's3'>;
   log: Logger;
+  /** The runner each file loads through; default one on `db` (the CLI passes one that knows the secrets). */
+  runner?: Runner;
   /** A staging table, unqualified: `coingecko_prices`. */
   table: string;
   /** A local file or folder, `s3://bucket/key`, or a prefix `s3://bucket/dir/` (every .csv / .csv.gz in it). */
@@ -38,6 +41,7 @@ export interface BackfillResult {
  */
 export async function backfill(options: BackfillOptions): Promise<BackfillResult> {
   const { db, table } = options;
+  const runner = options.runner ?? createRunner({ db, log: options.log });
   const shape = await readTableShape(db, db.schemas, table);
   const files = options.location.startsWith('s3://')
     ? await listS3(createS3(options.config), options.location)
@@ -53,6 +57,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
       await loadFile({
         db,
         log: options.log,
+        runner,
         shape,
         table,
         file,

@@ -1,8 +1,8 @@
 import type { Db, Queryable } from '../../db/types.ts';
-import { describeError, EtlError } from '../../internal/errors.ts';
+import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
-import { writeRejects } from '../../pipeline/rejects.ts';
-import { createRunLog } from '../../pipeline/runLog.ts';
+import type { Reject } from '../../pipeline/rejects.ts';
+import type { Runner } from '../../pipeline/runner.ts';
 import { type BatchSink, createBatchSink } from './batchSink.ts';
 import { createChunkWriter } from './chunkWriter.ts';
 import { csvRecords, type FileEncoding } from './csvRecords.ts';
@@ -45,6 +45,7 @@ export interface FileResult extends FileCounts {
 export interface LoadFileOptions {
   db: Db;
   log: Logger;
+  runner: Runner;
   shape: TableShape;
   /** The unqualified table name, as recorded in `etl.loaded_files` and the run's stream (`backfill.<table>`). */
   table: string;
@@ -59,7 +60,7 @@ export interface LoadFileOptions {
 }
 
 /**
- * Loads one CSV file in ONE transaction: the rows (ON CONFLICT DO NOTHING), its rejects and its
+ * Loads one CSV file as ONE checkpoint of the runner: the rows (ON CONFLICT DO NOTHING), its rejects and its
  * `etl.loaded_files` record commit together, so a crash or a fatal error leaves the table as it was.
  * The bytes stream through gunzip, csv-parse and the column parsers into chunked COPY: memory stays flat
  * whatever the file size. Rows that do not parse go to `etl.rejects` with their line number; the rest load.
@@ -89,30 +90,57 @@ export async function loadFile(options: LoadFileOptions): Promise<FileResult> {
       };
     }
   }
-  const runLog = createRunLog(db, db.schemas);
-  const stream = `backfill.${table}`;
-  const runId = await runLog.start('backfill', stream, 'manual');
   const counts: FileCounts = { rowsRead: 0, rowsLoaded: 0, rowsRejected: 0 };
-  options.log.info({ file: file.uri, table, runId, bytes: file.size }, 'loading file');
-  try {
-    await db.transaction(async (tx) => {
-      await streamInto(tx, options, runId, counts);
-      await tx.writeRows(
-        {
-          table: `${etl}.loaded_files`,
-          columns: ['table_name', 'checksum', 'uri', 'bytes', 'rows_read', 'rows_loaded', 'rows_rejected', 'run_id'],
-          key: ['table_name', 'checksum'],
-          onConflict: 'update',
+  options.log.info({ file: file.uri, table, bytes: file.size }, 'loading file');
+  // A backfill is the user's own file, loaded on request: its rejects are reported row by row (the run shows
+  // amber), not a reason to refuse the rest of it.
+  const run = await options.runner.run(
+    { stream: `backfill.${table}`, rejectMaxShare: 1 },
+    { job: 'backfill', signal: options.signal },
+    async (session) => {
+      await session.commit({
+        writes: [],
+        extracted: 0,
+        load: async (tx, fileRejects) => {
+          await streamInto(tx, options, fileRejects, counts);
+          return { extracted: counts.rowsRead, loaded: counts.rowsLoaded, rejected: counts.rowsRejected };
         },
-        [[table, checksum, file.uri, file.size, counts.rowsRead, counts.rowsLoaded, counts.rowsRejected, runId]],
-      );
-    });
-  } catch (error) {
-    const failed = { rowsExtracted: counts.rowsRead, rowsLoaded: 0, rowsRejected: 0 };
-    await runLog.finish(runId, 'failed', failed, describeError(error)).catch(() => {});
-    throw error;
-  }
-  await runLog.finish(runId, 'succeeded', { rowsExtracted: counts.rowsRead, ...counts });
+        after: (tx, outcome) =>
+          tx
+            .writeRows(
+              {
+                table: `${etl}.loaded_files`,
+                columns: [
+                  'table_name',
+                  'checksum',
+                  'uri',
+                  'bytes',
+                  'rows_read',
+                  'rows_loaded',
+                  'rows_rejected',
+                  'run_id',
+                ],
+                key: ['table_name', 'checksum'],
+                onConflict: 'update',
+              },
+              [
+                [
+                  table,
+                  checksum,
+                  file.uri,
+                  file.size,
+                  outcome.extracted,
+                  outcome.loaded,
+                  outcome.rejected,
+                  outcome.runId,
+                ],
+              ],
+            )
+            .then(() => {}),
+      });
+    },
+  );
+  if (run.status === 'failed') throw run.cause;
   const result: FileResult = {
     uri: file.uri,
     checksum,
@@ -125,7 +153,14 @@ export async function loadFile(options: LoadFileOptions): Promise<FileResult> {
   return result;
 }
 
-async function streamInto(tx: Queryable, options: LoadFileOptions, runId: number, counts: FileCounts): Promise<void> {
+type FileRejects = (batch: readonly Reject[]) => Promise<void>;
+
+async function streamInto(
+  tx: Queryable,
+  options: LoadFileOptions,
+  fileRejects: FileRejects,
+  counts: FileCounts,
+): Promise<void> {
   const { file, shape, signal } = options;
   const progress: FileProgress = { uri: file.uri, bytesRead: 0, bytesTotal: file.size, ...counts };
   const text = decompressed(await file.open(signal), file.uri, (n) => {
@@ -145,7 +180,7 @@ async function streamInto(tx: Queryable, options: LoadFileOptions, runId: number
           throw new EtlError('ETL_INPUT_INVALID', `${file.uri} line 1 (the header): ${notUtf8(badBytes.get(0) ?? 0)}`);
         }
         const plan = planColumns(shape, records[0] as string[]);
-        reader = { plan, parseRow: rowParser(plan), sink: openSink(tx, options, runId, plan, counts, progress) };
+        reader = { plan, parseRow: rowParser(plan), sink: openSink(tx, options, fileRejects, plan, counts, progress) };
         i = 1;
       }
       const { plan, parseRow, sink } = reader;
@@ -186,7 +221,7 @@ async function streamInto(tx: Queryable, options: LoadFileOptions, runId: number
 function openSink(
   tx: Queryable,
   options: LoadFileOptions,
-  runId: number,
+  fileRejects: FileRejects,
   plan: ColumnPlan,
   counts: FileCounts,
   progress: FileProgress,
@@ -200,7 +235,7 @@ function openSink(
   });
   return createBatchSink({
     writeRows: writeChunk,
-    writeRejects: (batch) => writeRejects(tx, options.db.schemas, `backfill.${options.table}`, runId, batch),
+    writeRejects: fileRejects,
     chunkRows: options.chunkRows ?? CHUNK_ROWS,
     rejectBatch: REJECT_BATCH,
     onChunk: (inserted) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { blobReceipt, blobTransaction, cancunBlock } from '../../../test/fixtures/evmSamples.ts';
 import { type EngineName, openTestDb, POSTGRES_ENGINES, type TestDb } from '../../../test/helpers/databases.ts';
 import type { Db } from '../../db/types.ts';
-import { writeEvmRange } from '../../pipeline/evm/evmStore.ts';
+import { evmWrites } from '../../pipeline/evm/evmStore.ts';
 import { toEvmRows } from '../../sources/evm/rows.ts';
 import { checkEvmBlocks } from './evmBlocks.ts';
 
@@ -38,7 +38,9 @@ async function storeBlocks(db: Db, heights: number[]) {
       transactions: txs,
     };
     const range = toEvmRows(CHAIN, { from: height, to: height, blocks: [raw], receipts: [receipts] }, null, 'node');
-    await db.transaction((tx) => writeEvmRange(tx, db.schemas, CHAIN, range, false));
+    await db.transaction(async (tx) => {
+      for (const { target, rows } of evmWrites(db.schemas, range)) await tx.writeRows(target, rows);
+    });
   }
 }
 
