@@ -39,8 +39,11 @@ interface Upstream {
   close(): Promise<void>;
 }
 
+/** A fixture file's name, or a body derived from one. */
+type Answer = string | { json: unknown };
+
 /** Answers `METHOD /path` with the body of a fixture file (chosen per request), 404 otherwise. */
-async function startUpstream(routes: [method: string, path: RegExp, file: () => string][]): Promise<Upstream> {
+async function startUpstream(routes: [method: string, path: RegExp, answer: () => Answer][]): Promise<Upstream> {
   const requests: Upstream['requests'] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://upstream');
@@ -48,7 +51,14 @@ async function startUpstream(routes: [method: string, path: RegExp, file: () => 
     const route = routes.find(([method, path]) => method === req.method && path.test(url.pathname));
     req.resume();
     res.writeHead(route ? 200 : 404, { 'content-type': 'application/json' });
-    res.end(route ? body(route[2]()) : '{"error":"not found"}');
+    const answer = route?.[2]();
+    res.end(
+      answer === undefined
+        ? '{"error":"not found"}'
+        : typeof answer === 'string'
+          ? body(answer)
+          : JSON.stringify(answer.json),
+    );
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -89,7 +99,23 @@ async function schemaChanges(db: Db, stream: string) {
 
 /** Dune's status answers in order: one poll still executing, then completed. */
 let statusAnswers: string[] = [];
-let duneResults = 'dune/execution_results.json';
+let duneResults: Answer = 'dune/execution_results.json';
+
+/**
+ * The recorded results bodies are cut from SDK tests: their metadata announces 8 rows (`row_count`,
+ * `total_row_count`) where they carry 2. Served as recorded they are a result cut short; for the field-for-field
+ * checks the counts are made to match the rows carried, every value as recorded.
+ */
+function withCountsOfItsRows(file: string): Answer {
+  const recorded = fixture<{ result: { rows: unknown[]; metadata: Json } }>(file);
+  const n = recorded.result.rows.length;
+  const metadata = {
+    ...recorded.result.metadata,
+    total_row_count: n,
+    ...('row_count' in recorded.result.metadata ? { row_count: n } : {}),
+  };
+  return { json: { ...recorded, result: { ...recorded.result, metadata } } };
+}
 
 describe.each(POSTGRES_ENGINES)('recorded upstream payloads through the runner on %s', (engine) => {
   let t: TestDb;
@@ -326,7 +352,7 @@ describe.each(POSTGRES_ENGINES)('recorded upstream payloads through the runner o
 
     it('behavior: dune-query executes, polls (executing → completed), and the result rows land in dune_query_<id>', async () => {
       statusAnswers = ['dune/execution_status_executing.json'];
-      duneResults = 'dune/execution_results.json';
+      duneResults = withCountsOfItsRows('dune/execution_results.json');
       const mark = upstream.requests.length;
       const result = await runQuery({ queryId: 980708 });
       expect(result.status).toBe('succeeded');
@@ -338,16 +364,30 @@ describe.each(POSTGRES_ENGINES)('recorded upstream payloads through the runner o
         `GET /api/v1/execution/${executionId}/results`,
       ]);
       // The metadata's column_types ("x", "y") are no DuneSQL types: both columns land as text, which holds anything.
-      // NOTE: the body announces 8 rows (row_count, total_row_count) and carries 2 with no next page; the job loads
-      // the 2 and succeeds. Nothing compares the rows received with total_row_count (see the report of issue 12).
       const rows = await stored(t.db, 'dune_query_980708', 'tablename', ['row_key']);
       expect(rows).toEqual(
         rowsOf('dune/execution_results.json').map((r) => ({ ct: text(r.ct), tablename: r.TableName })),
       );
     });
 
+    it('error: the body as recorded (8 rows announced, 2 carried, no next page) fails as cut short and writes nothing', async () => {
+      duneResults = 'dune/execution_results.json';
+      const table = 'dune_cut_short';
+      const result = await runQuery({ queryId: 980708, table });
+      expect(result.status).toBe('failed');
+      expect(result.error).toMatch(
+        /ETL_UPSTREAM_MALFORMED: .* holds 8 rows by its metadata, but its pages end at row 2/,
+      );
+      // The cut is found on the first page, before the table is shaped from it: nothing exists of it.
+      const [tables] = await t.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'staging' AND table_name = $1`,
+        [table],
+      );
+      expect(tables?.n).toBe(0);
+    });
+
     it('behavior: a result whose metadata has no column_types is typed from its rows (ct numeric)', async () => {
-      duneResults = 'dune/execution_results_untyped.json';
+      duneResults = withCountsOfItsRows('dune/execution_results_untyped.json');
       const table = 'dune_table_counts';
       const result = await runQuery({ queryId: 980708, table });
       expect(result.status).toBe('succeeded');

@@ -89,6 +89,15 @@ async function* pages(
     if (next !== undefined && next <= offset) {
       throw new EtlError('ETL_UPSTREAM_MALFORMED', `Dune paginated backwards (offset ${offset} → ${next})`);
     }
+    const total = metadata.total_row_count;
+    if (next === undefined && typeof total === 'number' && offset + rows.length !== total) {
+      // The last page must end where the result's own count says: anything else is a result cut short.
+      throw new EtlError(
+        'ETL_UPSTREAM_MALFORMED',
+        `Dune result of execution ${response.execution_id} holds ${total} rows by its metadata, but its pages end at row ${offset + rows.length}: the answer was cut short. The pages before this one are stored; run again to read the rest`,
+        { retryable: true },
+      );
+    }
     yield {
       rows,
       metadata,
