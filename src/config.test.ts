@@ -35,6 +35,16 @@ describe('loadConfig', () => {
     expect(config.schedules).toEqual({ 'coingecko-markets': '*/5 * * * *' });
   });
 
+  it('behavior: with the defaults a hung upstream fails a run in under two minutes (every attempt times out)', () => {
+    const { http } = load({});
+    // Attempts × the whole-answer timeout, plus the jittered backoff's ceiling between them (0.5 s · 2^attempt).
+    const backoffCeilingMs = Array.from({ length: http.maxRetries }, (_, attempt) => 500 * 2 ** attempt).reduce(
+      (a, b) => a + b,
+      0,
+    );
+    expect((http.maxRetries + 1) * http.timeoutMs + backoffCeilingMs).toBeLessThan(120_000);
+  });
+
   it('error: every bad variable is named with its value and the expected form', () => {
     try {
       load({

@@ -39,7 +39,8 @@ const envSchema = z.object({
   PORT: int(0).max(65535).default(3000),
   API_TOKEN: optional(z.string().min(16, 'expected at least 16 characters')),
   SANDBOX: bool.default(false),
-  HTTP_TIMEOUT_MS: int(100).default(30_000),
+  // 5 attempts × 20 s + at most 7.5 s of backoff: a hung upstream fails a run within 2 minutes.
+  HTTP_TIMEOUT_MS: int(100).default(20_000),
   HTTP_MAX_RETRIES: int(0).max(10).default(4),
 
   COINGECKO_API_URL: optional(url),
