@@ -1,19 +1,21 @@
 # syntax=docker/dockerfile:1
 # crypto-etl image: one image for every role (init, scheduler, worker, server); the command picks the role.
-# The code runs as TypeScript through tsx (as in development), so there is no emit step: the build stage
-# type-checks it and keeps only the production dependencies for the runtime stage.
+# The build stage type-checks the TypeScript, compiles it to dist/ (scripts/build.mjs) and keeps
+# only the production dependencies; the runtime stage runs the built JavaScript, no compiler at start-up.
 
 ARG NODE_VERSION=20
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY bin ./bin
 COPY src ./src
 RUN npx tsc --noEmit \
-  && npm prune --omit=dev --no-audit --no-fund
+  && node scripts/build.mjs \
+  && npm prune --omit=dev --no-audit --no-fund --ignore-scripts
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -25,7 +27,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
-COPY src ./src
+COPY --from=build /app/dist ./dist
 # `crypto-etl` on the PATH; /data holds PGlite when no DATABASE_URL is set (a single-container run).
 RUN ln -s /app/bin/crypto-etl.mjs /usr/local/bin/crypto-etl \
   && mkdir -p /data && chown node:node /data

@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx crypto-etl …` works in the repo with no build step.
-import { register } from 'tsx/esm/api';
+// Runs the built CLI (dist/, made by `npm install` or `npm run build`). Without a build, or with
+// CRYPTO_ETL_FROM_SOURCE=1 (the tests, `npm run dev`), it runs the TypeScript sources through tsx.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const built = new URL('../dist/cli/main.js', import.meta.url);
+if (process.env.CRYPTO_ETL_FROM_SOURCE !== '1' && existsSync(built)) {
+  await import(built.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

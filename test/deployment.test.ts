@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -108,6 +108,8 @@ describe('deployment files', () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
     expect(dockerfile).toContain('npx tsc --noEmit');
+    expect(dockerfile).toContain('node scripts/build.mjs');
+    expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
     expect(dockerfile).toContain('COPY --from=build /app/node_modules ./node_modules');
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toContain('ENTRYPOINT ["crypto-etl"]');
@@ -145,4 +147,30 @@ describe('deployment files', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the built CLI', () => {
+  it('behavior: scripts/build.mjs emits JavaScript that runs every asset it reads (SQL, web) without tsx', () => {
+    const outDir = join(root, 'dist');
+    const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, encoding: 'utf8' });
+    expect(build.status, build.stderr).toBe(0);
+    for (const file of ['cli/main.js', 'db/migrations/0001_etl.sql', 'transforms/models/0001_prices_rollups.sql']) {
+      expect(existsSync(join(outDir, file)), file).toBe(true);
+    }
+    const help = spawnSync(process.execPath, [join(outDir, 'cli', 'main.js'), '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/backfill <table> <location>/);
+    // A command that reads migrations and models from beside the built code, on an embedded database.
+    const dataDir = mkdtempSync(join(tmpdir(), 'crypto-etl-built-'));
+    try {
+      const env = { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_DIR: '', NO_COLOR: '1' };
+      const migrate = spawnSync(process.execPath, [join(outDir, 'cli', 'main.js'), 'migrate'], {
+        env,
+        encoding: 'utf8',
+      });
+      expect(migrate.status, migrate.stderr + migrate.stdout).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

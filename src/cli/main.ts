@@ -1,12 +1,14 @@
 import { Command } from 'commander';
+import { COMMAND_LIST, type CommandName } from './commandList.ts';
 
 type Register = (program: Command) => void;
 
 /**
  * Each command's module is imported only when that command runs: the whole app (every source, the server,
- * the queue) costs ~200 MB of memory and a second of start-up that `backfill` or `status` does not need.
+ * the queue) costs ~100 MB of memory and most of a second of start-up that `backfill` or `status` does not need,
+ * and `crypto-etl --help` none of it: it lists the commands from their declared usage and summary.
  */
-const COMMANDS: Record<string, () => Promise<Register>> = {
+const COMMANDS: Record<CommandName, () => Promise<Register>> = {
   start: async () => (await import('./commands/start.ts')).registerStart,
   run: async () => (await import('./commands/run.ts')).registerRun,
   status: async () => (await import('./commands/status.ts')).registerStatus,
@@ -24,8 +26,11 @@ const program = new Command()
   .showHelpAfterError();
 
 const asked = process.argv[2];
-// `crypto-etl --help`, a typo or no command at all: register everything so help and suggestions are complete.
-const names = asked && asked in COMMANDS ? [asked] : Object.keys(COMMANDS);
-for (const name of names) (await (COMMANDS[name] as () => Promise<Register>)())(program);
+if (asked && asked in COMMANDS) {
+  await (await COMMANDS[asked as CommandName]())(program);
+} else {
+  // `crypto-etl --help`, a typo or no command at all: every command's usage and summary, for help and suggestions.
+  for (const { usage, summary } of Object.values(COMMAND_LIST)) program.command(usage).description(summary);
+}
 
 await program.parseAsync(process.argv);

@@ -28,7 +28,8 @@ export async function freePort(): Promise<number> {
  */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const { DATABASE_URL: _db, REDIS_URL: _redis, DEV: _dev, PROD: _prod, MODE: _mode, SSR: _ssr, ...rest } = process.env;
-  return { ...rest, LOG_DIR: '', LOG_LEVEL: 'info', NO_COLOR: '1', ...env };
+  // The sources under test, not a build that may be older than them.
+  return { ...rest, LOG_DIR: '', LOG_LEVEL: 'info', NO_COLOR: '1', CRYPTO_ETL_FROM_SOURCE: '1', ...env };
 }
 
 /** Runs `crypto-etl <args>` to its end. */

@@ -6,6 +6,7 @@ import { createRunner } from '../../pipeline/runner.ts';
 import type { FileEncoding } from '../../sources/files/csvRecords.ts';
 import type { FileResult } from '../../sources/files/loadFile.ts';
 import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 import { OUTCOME_MARK } from '../outcomeMark.ts';
 
 const n = (v: number) => v.toLocaleString('en-US');
@@ -52,11 +53,8 @@ interface BackfillFlags {
 
 export function registerBackfill(program: Command): void {
   program
-    .command('backfill <table> <location>')
-    .description(
-      'Load CSV files (gzip too) into a staging table: a local file or folder, s3://bucket/key or s3://bucket/dir/. ' +
-        'The first line names the columns; bad rows go to etl.rejects; each file loads once, in one transaction',
-    )
+    .command(COMMAND_LIST.backfill.usage)
+    .description(COMMAND_LIST.backfill.summary)
     .option('--force', 'load files already recorded in etl.loaded_files again (rows already in are still skipped)')
     .option('--chunk-rows <n>', 'rows per COPY chunk', '25000')
     .addOption(

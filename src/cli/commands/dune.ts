@@ -8,6 +8,7 @@ import { pushQueries } from '../../sources/dune/pushQueries.ts';
 import { queryRegistry } from '../../sources/dune/queryRegistry.ts';
 import { configuredQueryId, REPO_QUERIES } from '../../sources/dune/repoQueries.ts';
 import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 import { createProgressReporter } from '../progress.ts';
 import { exitWithJobResult } from './run.ts';
 
@@ -23,7 +24,7 @@ function parseParams(pairs: readonly string[]): Record<string, string> {
 
 /** `crypto-etl dune push | load | status`: the queries kept as code, any query's result, and where things stand. */
 export function registerDune(program: Command): void {
-  const dune = program.command('dune').description('Dune Analytics: push the repo queries, load any query, status');
+  const dune = program.command(COMMAND_LIST.dune.usage).description(COMMAND_LIST.dune.summary);
 
   dune
     .command('push')

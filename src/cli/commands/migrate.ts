@@ -3,11 +3,12 @@ import { createDatabase } from '../../db/createDatabase.ts';
 import { migrate } from '../../db/migrate.ts';
 import { applyModels } from '../../transforms/applyModels.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 
 export function registerMigrate(program: Command): void {
   program
-    .command('migrate')
-    .description('Apply the numbered migrations and (re)create the warehouse views and rollup tables')
+    .command(COMMAND_LIST.migrate.usage)
+    .description(COMMAND_LIST.migrate.summary)
     .action(async () => {
       const { config, log } = bootstrap();
       try {

@@ -3,6 +3,7 @@ import { type App, createApp } from '../../app.ts';
 import type { JobResult } from '../../jobs/defineJob.ts';
 import { runOutcome } from '../../pipeline/status.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 import { OUTCOME_MARK } from '../outcomeMark.ts';
 import { createProgressReporter } from '../progress.ts';
 
@@ -39,10 +40,8 @@ export async function exitWithJobResult(
 
 export function registerRun(program: Command): void {
   program
-    .command('run <job>')
-    .description(
-      'Run one job now and wait for it; with REDIS_URL, enqueue it for the workers (--wait follows it). Exits 1 when it fails',
-    )
+    .command(COMMAND_LIST.run.usage)
+    .description(COMMAND_LIST.run.summary)
     .option('--from <n>', 'first block or date of a backfill (jobs that take a range)')
     .option('--to <n>', 'last block or date of a backfill')
     .option('--follow', 'keep following the head (evm-blocks)')

@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 import { requireQueue } from './worker.ts';
 
 export function registerScheduler(program: Command): void {
   program
-    .command('scheduler')
-    .description(
-      'Register every job schedule (cron, UTC) as a BullMQ job scheduler, then exit (needs REDIS_URL; idempotent)',
-    )
+    .command(COMMAND_LIST.scheduler.usage)
+    .description(COMMAND_LIST.scheduler.summary)
     .action(async () => {
       const { config, log } = bootstrap();
       requireQueue(config, 'scheduler');

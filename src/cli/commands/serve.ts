@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createApp } from '../../app.ts';
 import { createServer } from '../../server/createServer.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 
 /**
  * `crypto-etl serve`: the API, the dashboard and /metrics, without the schedule. Jobs triggered over the API
@@ -9,8 +10,8 @@ import { bootstrap, fail } from '../bootstrap.ts';
  */
 export function registerServe(program: Command): void {
   program
-    .command('serve')
-    .description('Serve the dashboard (/), the API (OpenAPI at /docs) and /metrics, without running the schedule')
+    .command(COMMAND_LIST.serve.usage)
+    .description(COMMAND_LIST.serve.summary)
     .option('-p, --port <port>', 'port to listen on (default PORT)')
     .option('-H, --host <host>', 'interface to listen on (default HOST)')
     .action(async (opts: { port?: string; host?: string }) => {

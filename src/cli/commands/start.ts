@@ -5,6 +5,7 @@ import { markSandboxData } from '../../pipeline/status.ts';
 import { type Sandbox, startSandbox } from '../../sandbox/startSandbox.ts';
 import { createServer } from '../../server/createServer.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 import { printJobResult } from './run.ts';
 
 /** The jobs `start` runs once before waiting on the schedule. */
@@ -20,10 +21,8 @@ export const INITIAL_LOAD = [
 
 export function registerStart(program: Command): void {
   program
-    .command('start')
-    .description(
-      'Migrate, run the initial load, then keep the schedule and serve the dashboard and API (the default way to run)',
-    )
+    .command(COMMAND_LIST.start.usage)
+    .description(COMMAND_LIST.start.summary)
     .option('--sandbox', 'use the built-in emulators (synthetic data, no network or API key needed)')
     .option('--no-initial-load', 'skip the initial load and only keep the schedule')
     .action(async (opts: { sandbox?: boolean; initialLoad: boolean }) => {

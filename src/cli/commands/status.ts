@@ -3,6 +3,7 @@ import { createDatabase } from '../../db/createDatabase.ts';
 import { migrate } from '../../db/migrate.ts';
 import { readStatus, runOutcome } from '../../pipeline/status.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 import { jobsReport } from '../jobsReport.ts';
 import { OUTCOME_MARK } from '../outcomeMark.ts';
 
@@ -10,10 +11,8 @@ const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOStrin
 
 export function registerStatus(program: Command): void {
   program
-    .command('status')
-    .description(
-      'Print each job with its schedule, next run and last runs (durations, rows, errors), then the watermarks',
-    )
+    .command(COMMAND_LIST.status.usage)
+    .description(COMMAND_LIST.status.summary)
     .option('-n, --limit <n>', 'how many recent runs to show', '15')
     .option('-r, --runs <n>', 'how many runs to show under each job', '3')
     .action(async (opts: { limit: string; runs: string }) => {

@@ -3,6 +3,7 @@ import { createApp } from '../../app.ts';
 import type { Config } from '../../config.ts';
 import { EtlError } from '../../internal/errors.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
+import { COMMAND_LIST } from '../commandList.ts';
 
 /** Stops the command with a clear message when REDIS_URL is unset: the queue commands mean nothing without it. */
 export function requireQueue(config: Config, command: string): void {
@@ -28,8 +29,8 @@ export function positiveInt(value: string | undefined, option: string): number |
 
 export function registerWorker(program: Command): void {
   program
-    .command('worker')
-    .description('Process queued jobs (needs REDIS_URL); start as many as you like, on as many machines')
+    .command(COMMAND_LIST.worker.usage)
+    .description(COMMAND_LIST.worker.summary)
     .option('-c, --concurrency <n>', 'jobs this process runs at once (default WORKER_CONCURRENCY)')
     .option(
       '--lock-ms <ms>',
