@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../src/internal/metrics.ts';
@@ -335,6 +336,29 @@ describe.each(CASES)('analytics API on $engine at $name', ({ engine, iso }) => {
     expect(Number(ok?.[1])).toBeGreaterThanOrEqual(4);
     expect(text).toMatch(/crypto_etl_runs_recorded\{job="coingecko-prices",status="succeeded"\} 2/);
     expect(text).toContain('# TYPE crypto_etl_queue_jobs gauge');
+    // What operators alert on: a stream gone quiet, an upstream sending garbage, a chain falling behind.
+    expect(text).toMatch(/crypto_etl_stream_freshness_seconds\{stream="coingecko.prices"\} \d/);
+    expect(text).toMatch(/crypto_etl_stream_rejected_share\{stream="coingecko.markets"\} 0\n/);
+  });
+
+  it("behavior: /metrics shows an EVM chain's head lag from its watermark, and promtool accepts the exposition", async () => {
+    await sandbox.db.query(
+      `INSERT INTO etl.watermarks (stream, "cursor", updated_at) VALUES ('evm.5.blocks', '{"next": 101, "head": 110}', now())`,
+    );
+    try {
+      const text = await (await get('/metrics')).text();
+      expect(text).toMatch(/crypto_etl_evm_head_lag_blocks\{chain_id="5"\} 10\n/);
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      if (check.error) {
+        throw new Error(
+          'promtool is not installed, so /metrics cannot be checked: apt-get install prometheus (.ci/run does)',
+        );
+      }
+      expect(check.stdout + check.stderr).toBe('');
+      expect(check.status).toBe(0);
+    } finally {
+      await sandbox.db.query(`DELETE FROM etl.watermarks WHERE stream = 'evm.5.blocks'`);
+    }
   });
 
   it('behavior: a success that left rejects is told apart (outcome, last_outcome); drift is listed', async () => {

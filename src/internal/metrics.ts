@@ -7,6 +7,10 @@ export interface MetricsSources {
   queueDepth?: () => Promise<Record<string, number>>;
   /** Rows of `etl.runs` by job and status: the runs of every process (workers included), not only this one. */
   runsRecorded?: () => Promise<{ job: string; status: string; runs: number }[]>;
+  /** Per stream: seconds since its last checkpoint, and the rejected share of its latest finished run. */
+  streams?: () => Promise<{ stream: string; freshnessSeconds: number; rejectedShare: number | null }[]>;
+  /** Per EVM chain: blocks between the node's head and the last block stored, as of the last checkpoint. */
+  chainLag?: () => Promise<{ chainId: string; blocks: number }[]>;
 }
 
 /** The Prometheus metrics of one process, in its own registry (tests build as many as they like). */
@@ -30,7 +34,13 @@ const PREFIX = 'crypto_etl_';
 /** Creates a registry with the pipeline's metrics (names and labels listed in docs/api.md). */
 export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  if (options.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    // Gauges named like counters (promtool refuses them); each is the sum of a by-type gauge that stays.
+    for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) {
+      registry.removeSingleMetric(`${PREFIX}nodejs_${name}`);
+    }
+  }
   const registers = [registry];
 
   const runs = new Counter({
@@ -92,6 +102,43 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
       this.reset();
       const rows = await sources.runsRecorded?.().catch(() => undefined);
       for (const row of rows ?? []) this.set({ job: row.job, status: row.status }, row.runs);
+    },
+  });
+
+  new Gauge({
+    name: `${PREFIX}stream_freshness_seconds`,
+    help: 'Seconds since each stream last saved a checkpoint (etl.watermarks), read at scrape time',
+    labelNames: ['stream'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of (await sources.streams?.().catch(() => undefined)) ?? []) {
+        this.set({ stream: row.stream }, row.freshnessSeconds);
+      }
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}stream_rejected_share`,
+    help: "Share of the records of each stream's latest finished run that went to etl.rejects (0 … 1)",
+    labelNames: ['stream'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of (await sources.streams?.().catch(() => undefined)) ?? []) {
+        if (row.rejectedShare !== null) this.set({ stream: row.stream }, row.rejectedShare);
+      }
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}evm_head_lag_blocks`,
+    help: "Blocks between an EVM chain's head and its last stored block, as of the chain's last checkpoint",
+    labelNames: ['chain_id'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of (await sources.chainLag?.().catch(() => undefined)) ?? []) {
+        this.set({ chain_id: row.chainId }, row.blocks);
+      }
     },
   });
 

@@ -20,9 +20,10 @@ import { deleteEvmAbove, deleteOtherBranches, evmWrites, maxEvmBlock, readEvmHas
 /** Reorgs are followed this deep; deeper ones fail with `ETL_REORG_TOO_DEEP`. Polygon has seen 150+. */
 export const MAX_REORG_DEPTH = 1024;
 
-/** The watermark of a chain: the next block to load. */
+/** The watermark of a chain: the next block to load, and the node's head when it was written (for the lag). */
 export interface EvmCursor {
   next: number;
+  head?: number;
 }
 
 export const evmStreamName = (chainId: number) => `evm.${chainId}.blocks`;
@@ -67,6 +68,8 @@ async function loadChain(options: LoadEvmChainOptions, session: RunSession<EvmCu
   let watermark: number | undefined;
   let stored = -1;
   let firstBlock = 0;
+  /** The node's latest block as last asked. */
+  let head = -1;
 
   async function parentHashAt(height: number): Promise<string | undefined> {
     if (height < 0 || height > stored) return undefined;
@@ -82,7 +85,7 @@ async function loadChain(options: LoadEvmChainOptions, session: RunSession<EvmCu
       writes: evmWrites(schemas, range),
       extracted: Object.values(range.rows).reduce((n, rows) => n + rows.length, 0),
       before: replace ? (tx) => deleteOtherBranches(tx, schemas, chainId, range) : undefined,
-      cursor: advance ? { next: range.to + 1 } : undefined,
+      cursor: advance ? { next: range.to + 1, head } : undefined,
       progress: progress(range.to + 1),
     });
     if (advance) watermark = range.to + 1;
@@ -103,7 +106,7 @@ async function loadChain(options: LoadEvmChainOptions, session: RunSession<EvmCu
       before: async (tx) => {
         orphaned = await deleteEvmAbove(tx, schemas, chainId, ancestor);
       },
-      cursor: rewind ? { next: ancestor + 1 } : undefined,
+      cursor: rewind ? { next: ancestor + 1, head } : undefined,
     });
     if (rewind) watermark = ancestor + 1;
     stored = Math.min(stored, ancestor);
@@ -202,7 +205,7 @@ async function loadChain(options: LoadEvmChainOptions, session: RunSession<EvmCu
 
   watermark = session.cursor?.next;
   stored = await maxEvmBlock(db, schemas, chainId);
-  let head = await fetcher.head(signal);
+  head = await fetcher.head(signal);
   let next = await startBlock(head - chain.confirmations, head);
   const end = args.to ? await resolve(args.to, head, true) : undefined;
   if (end !== undefined && end < next) {
