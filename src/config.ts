@@ -85,6 +85,12 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: optional(z.string()),
   S3_FORCE_PATH_STYLE: bool.default(false),
 
+  LAKE_URL: optional(z.string().min(1)),
+  LAKE_EXPORT_TABLES: list.default(['all']),
+  LAKE_BLOCK_RANGE: int(1_000).max(100_000_000).default(100_000),
+  LAKE_ROW_GROUP_MB: int(1).max(1_024).default(128),
+  LAKE_EXPORT_OVERLAP_SECONDS: int(0).default(300),
+
   REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, 'expected redis://host:port')),
   QUEUE_PREFIX: z.string().default('crypto-etl'),
   WORKER_CONCURRENCY: int(1).default(2),
@@ -164,6 +170,19 @@ function buildConfig(env: Env, schedules: Record<string, string>) {
       accessKeyId: env.S3_ACCESS_KEY_ID,
       secretAccessKey: env.S3_SECRET_ACCESS_KEY,
       forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    },
+    /** The Parquet lake (`export`, the `lake-export` job, `lake query`). */
+    lake: {
+      /** A folder or s3://bucket/prefix; default `<DATA_DIR>/lake`. */
+      url: env.LAKE_URL ?? `${env.DATA_DIR.replace(/\/+$/, '')}/lake`,
+      /** Tables the `lake-export` job writes (`all`, or names). */
+      tables: env.LAKE_EXPORT_TABLES,
+      /** Blocks per `block_range=` folder. */
+      blockRange: env.LAKE_BLOCK_RANGE,
+      /** Uncompressed bytes per row group. */
+      rowGroupBytes: env.LAKE_ROW_GROUP_MB * 1024 * 1024,
+      /** How far before its watermark an export looks again for late-committed loads. */
+      overlapSeconds: env.LAKE_EXPORT_OVERLAP_SECONDS,
     },
     queue: {
       redisUrl: env.REDIS_URL,

@@ -44,6 +44,11 @@ export async function openPglite(options: { dataDir?: string; instance?: PGlite;
     // A single connection: a write outside a transaction opens one so the COPY temp table can live in it.
     writeRows: (target, rows) => pg.transaction((tx) => session(tx).writeRows(target, rows)),
     transaction: (fn) => pg.transaction((tx) => fn(session(tx))),
+    async *copyOut(select) {
+      // PGlite writes COPY output to a Blob at /dev/blob: one statement's output is held in memory whole.
+      const { blob } = await pg.query(`COPY (${select}) TO '/dev/blob' (FORMAT csv)`);
+      if (blob) yield new Uint8Array(await blob.arrayBuffer());
+    },
     close: async () => {
       if (!options.instance) await pg.close();
     },

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { copyChunks } from './copyText.ts';
 import { poolTransaction } from './poolTransaction.ts';
 import { type PostgresSession, writeRowsPostgres } from './postgresWrite.ts';
@@ -56,6 +56,17 @@ export async function openPostgres(options: { url: string; schemas: Schemas; poo
     exec: base.exec,
     writeRows: (target, rows) => transaction((tx) => tx.writeRows(target, rows)),
     transaction,
+    async *copyOut(select) {
+      const client = await pool.connect();
+      let done = false;
+      try {
+        yield* client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`));
+        done = true;
+      } finally {
+        // A reader that stopped early leaves the COPY running on this connection: destroy it, not reuse it.
+        client.release(done ? undefined : true);
+      }
+    },
     close: () => pool.end(),
   };
 }

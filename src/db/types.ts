@@ -48,5 +48,11 @@ export interface Db extends Queryable {
   readonly schemas: Schemas;
   /** Runs `fn` in one transaction: everything it wrote commits together or not at all. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Streams the CSV of `COPY (<select>) TO STDOUT (FORMAT csv)`: the bulk read of the lake export. PostgreSQL
+   * streams it in constant memory; PGlite hands over one Blob per statement (keep each select to one
+   * partition). Absent on MySQL/MariaDB, which has no COPY.
+   */
+  copyOut?(select: string): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }

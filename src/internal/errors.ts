@@ -33,7 +33,8 @@ export type ErrorCode =
   | 'ETL_ALERT_FAILED'
   | 'ETL_QUALITY_CHECK_FAILED'
   | 'ETL_API_UNAUTHORIZED'
-  | 'ETL_API_DISABLED';
+  | 'ETL_API_DISABLED'
+  | 'ETL_LAKE';
 
 export interface EtlErrorOptions {
   retryable?: boolean;

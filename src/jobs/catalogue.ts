@@ -10,6 +10,7 @@ import { coingeckoJobs } from '../sources/coingecko/jobs.ts';
 import { duneJobs } from '../sources/dune/jobs.ts';
 import { evmJobs } from '../sources/evm/jobs.ts';
 import type { JobDefinition } from './defineJob.ts';
+import { lakeJobs } from './lakeJobs.ts';
 import { qualityJobs } from './qualityJobs.ts';
 import { warehouseJobs } from './warehouseJobs.ts';
 
@@ -30,6 +31,7 @@ export function buildCatalogue(deps: CatalogueDeps): JobDefinition[] {
     ...evmJobs(deps),
     ...warehouseJobs(deps),
     ...qualityJobs(deps),
+    ...lakeJobs(deps),
   ];
   const dialect = dialectOf(deps.config.databaseUrl);
   return jobs.map((job) => withEngineGuard(withScheduleOverride(job, deps.config.schedules[job.name]), dialect));

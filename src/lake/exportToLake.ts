@@ -1,0 +1,165 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Db } from '../db/types.ts';
+import { EtlError } from '../internal/errors.ts';
+import type { Logger } from '../internal/logger.ts';
+import { readWatermark, writeWatermark } from '../pipeline/watermarks.ts';
+import { type LakeColumn, lakeColumns } from './columns.ts';
+import type { LakeDestination } from './destination.ts';
+import { openDuckDb } from './duckdb.ts';
+import { MANIFEST_PATH, manifestRows, parseManifest, serializeManifest } from './manifest.ts';
+import { changedPartitions, highWatermark, partitionSelect } from './partitions.ts';
+import type { LakeTable } from './tables.ts';
+import { csvToParquet } from './writeParquet.ts';
+
+export interface ExportOptions {
+  db: Db;
+  destination: LakeDestination;
+  tables: readonly LakeTable[];
+  log: Logger;
+  /** Blocks per `block_range=` folder (LAKE_BLOCK_RANGE). */
+  blockRange: number;
+  /** Uncompressed bytes per Parquet row group (LAKE_ROW_GROUP_MB). */
+  rowGroupBytes: number;
+  /** How far before the watermark changes are looked for again (LAKE_EXPORT_OVERLAP_SECONDS). */
+  overlapSeconds: number;
+  /** Ignore the watermarks and rewrite every partition. */
+  full?: boolean;
+  signal?: AbortSignal;
+  onPartition?: (progress: { table: string; partition: string; done: number; of: number; rows: number }) => void;
+}
+
+export interface TableExport {
+  table: string;
+  /** Partitions rewritten (or removed, when their rows are gone) by this pass. */
+  partitions: number;
+  /** Rows in the files written by this pass. */
+  rowsWritten: number;
+  bytesWritten: number;
+  /** Rows of the table in the lake after this pass. */
+  rowsInLake: number;
+  watermark: string | null;
+}
+
+/** The watermark of a table's export: the last `loaded_at` covered, per destination. */
+export const exportStream = (table: string) => `lake-export:${table}`;
+type ExportCursor = Record<string, string>;
+
+/**
+ * Exports each table's changed partitions to Parquet: a partition is read whole (COPY … TO STDOUT as CSV),
+ * converted by DuckDB, moved into place, then listed in `_manifest.json`; the watermark moves after the table's
+ * last partition. A crash leaves only whole files, and the rerun rewrites from the unmoved watermark the same
+ * partitions with the same bytes. A reorg or re-load touches `loaded_at`, so its partitions are rewritten whole.
+ */
+export async function exportToLake(options: ExportOptions): Promise<TableExport[]> {
+  const { db, destination, log } = options;
+  const copyOut = db.copyOut?.bind(db);
+  if (!copyOut) {
+    throw new EtlError(
+      'ETL_LAKE',
+      'The lake export reads with COPY, which this database lacks: it needs PostgreSQL or PGlite (DATABASE_URL)',
+    );
+  }
+  await rm(destination.workDir, { recursive: true, force: true });
+  await mkdir(destination.workDir, { recursive: true });
+  const manifest = parseManifest(await destination.readText(MANIFEST_PATH));
+  const duck = await openDuckDb();
+  const results: TableExport[] = [];
+  let seq = 0;
+  try {
+    for (const table of options.tables) {
+      const columns = await lakeColumns(db, db.schemas.staging, table.name);
+      if (columns.length === 0)
+        throw new EtlError('ETL_LAKE', `No table ${db.schemas.staging}.${table.name} to export`);
+      const cursor = (await readWatermark<ExportCursor>(db, db.schemas, exportStream(table.name))) ?? {};
+      const known = manifest.tables[table.name];
+      const sameColumns = known && JSON.stringify(known.columns) === JSON.stringify(columnsOf(columns));
+      // A lake without this table (a new or wiped destination), or whose columns changed, is written in full.
+      const since = options.full || !sameColumns ? undefined : (cursor[destination.url] ?? undefined);
+      const high = await highWatermark(db, db.schemas, table);
+      const entry = sameColumns && known ? known : { columns: columnsOf(columns), watermark: null, partitions: {} };
+      if (!sameColumns) {
+        for (const file of Object.values(known?.partitions ?? {})) await destination.remove(file.file);
+      }
+      manifest.tables[table.name] = entry;
+      const parts = await changedPartitions(db, db.schemas, table, {
+        since,
+        overlapSeconds: options.overlapSeconds,
+        blockRange: options.blockRange,
+      });
+      const result: TableExport = {
+        table: table.name,
+        partitions: 0,
+        rowsWritten: 0,
+        bytesWritten: 0,
+        rowsInLake: 0,
+        watermark: high,
+      };
+      for (const part of parts) {
+        if (options.signal?.aborted) throw new EtlError('ETL_ABORTED', 'The lake export was stopped');
+        const file = `${table.name}/${part.path}/data.parquet`;
+        const csv = join(destination.workDir, `${++seq}.csv`);
+        const rows = await copyToFile(copyOut(partitionSelect(db.schemas, table, columns, part)), csv);
+        if (rows === 0) {
+          // Every row of the range is gone (a reorg that shortened the chain, a delete): so is its file.
+          await rm(csv, { force: true });
+          if (entry.partitions[part.path]) {
+            await destination.remove(file);
+            delete entry.partitions[part.path];
+            await destination.putText(MANIFEST_PATH, serializeManifest(manifest));
+          }
+        } else {
+          const parquet = join(destination.workDir, `${seq}.parquet.tmp`);
+          const written = await csvToParquet(duck, csv, parquet, columns, {
+            rows,
+            rowGroupBytes: options.rowGroupBytes,
+          });
+          await rm(csv, { force: true });
+          await destination.putFile(parquet, file);
+          entry.partitions[part.path] = { file, ...written };
+          await destination.putText(MANIFEST_PATH, serializeManifest(manifest));
+          result.rowsWritten += written.rows;
+          result.bytesWritten += written.bytes;
+        }
+        result.partitions++;
+        options.onPartition?.({
+          table: table.name,
+          partition: part.path,
+          done: result.partitions,
+          of: parts.length,
+          rows,
+        });
+      }
+      entry.watermark = high;
+      await destination.putText(MANIFEST_PATH, serializeManifest(manifest));
+      await db.transaction((tx) =>
+        writeWatermark(tx, db.schemas, exportStream(table.name), { ...cursor, [destination.url]: high }, null),
+      );
+      result.rowsInLake = manifestRows(entry);
+      log.info(result, `lake export: ${table.name} ${result.partitions} partition(s), ${result.rowsWritten} rows`);
+      results.push(result);
+    }
+  } finally {
+    duck.close();
+    await rm(destination.workDir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+const columnsOf = (columns: readonly LakeColumn[]) => columns.map((c) => ({ name: c.name, type: c.type }));
+
+/** Streams COPY output to a file; returns the number of lines (rows, unless a value holds a newline). */
+async function copyToFile(source: AsyncIterable<Uint8Array>, file: string): Promise<number> {
+  let lines = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+      done(null, chunk);
+    },
+  });
+  await pipeline(source, count, createWriteStream(file));
+  return lines;
+}
