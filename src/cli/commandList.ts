@@ -41,6 +41,13 @@ export const COMMAND_LIST = {
       'Register every job schedule (cron, UTC) as a BullMQ job scheduler, then exit (needs REDIS_URL; idempotent)',
   },
   dune: { usage: 'dune', summary: 'Dune Analytics: push the repo queries, load any query, status' },
+  export: {
+    usage: 'export <tables...>',
+    summary:
+      'Export tables (or all) to Parquet in a folder or s3://bucket/prefix (--to): hive folders, zstd, _manifest.json; ' +
+      'incremental by watermark, files appear whole',
+  },
+  lake: { usage: 'lake', summary: 'The Parquet lake: lake query "<sql>" runs DuckDB over the exported files' },
 } as const;
 
 export type CommandName = keyof typeof COMMAND_LIST;

@@ -18,6 +18,8 @@ const COMMANDS: Record<CommandName, () => Promise<Register>> = {
   worker: async () => (await import('./commands/worker.ts')).registerWorker,
   scheduler: async () => (await import('./commands/scheduler.ts')).registerScheduler,
   dune: async () => (await import('./commands/dune.ts')).registerDune,
+  export: async () => (await import('./commands/export.ts')).registerExport,
+  lake: async () => (await import('./commands/lake.ts')).registerLake,
 };
 
 const program = new Command()

@@ -1,7 +1,7 @@
+import { EtlError } from '../internal/errors.ts';
 import { exportToLake } from '../lake/exportToLake.ts';
 import { openDestination } from '../lake/openDestination.ts';
 import { pickTables } from '../lake/tables.ts';
-import { EtlError } from '../internal/errors.ts';
 import type { CatalogueDeps } from './catalogue.ts';
 import { defineJob } from './defineJob.ts';
 import { runSteps } from './steps.ts';
@@ -11,7 +11,8 @@ export function lakeJobs(deps: CatalogueDeps) {
   return [
     defineJob({
       name: 'lake-export',
-      description: 'Export what changed in the growing tables to Parquet files in LAKE_URL (hive folders, _manifest.json)',
+      description:
+        'Export what changed in the growing tables to Parquet files in LAKE_URL (hive folders, _manifest.json)',
       schedule: '45 * * * *',
       timeoutMs: 60 * 60_000,
       retries: 1,
@@ -24,7 +25,10 @@ export function lakeJobs(deps: CatalogueDeps) {
               const { lake } = deps.config;
               const tables = pickTables(lake.tables);
               if ('unknown' in tables) {
-                throw new EtlError('ETL_CONFIG_INVALID', `LAKE_EXPORT_TABLES names unknown tables: ${tables.unknown.join(', ')}`);
+                throw new EtlError(
+                  'ETL_CONFIG_INVALID',
+                  `LAKE_EXPORT_TABLES names unknown tables: ${tables.unknown.join(', ')}`,
+                );
               }
               const results = await exportToLake({
                 db,
