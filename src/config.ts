@@ -78,6 +78,23 @@ const envSchema = z.object({
   EVM_POLL_INTERVAL_MS: int(100).default(12_000),
   EVM_LOG_ADDRESSES: list.default([]),
   EVM_LOG_TOPICS: list.default([]),
+  EVM_EVENTS: list.pipe(z.array(z.enum(['erc20', 'cow']))).default(['erc20', 'cow']),
+  EVM_EVENTS_FILE: optional(z.string()),
+  EVM_EVENT_TOKENS: list
+    .pipe(
+      z.array(
+        z.string().regex(/^[A-Za-z0-9.$-]+:0x[0-9a-fA-F]{40}:\d{1,2}$/, 'expected SYMBOL:0x<address>:<decimals>'),
+      ),
+    )
+    .default([
+      'WETH:0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2:18',
+      'USDC:0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48:6',
+    ]),
+  EVM_COW_SETTLEMENT: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address')
+    .default('0x9008d19f58aabd9ed0d60971565aa8510560ab41'),
+  EVM_EVENTS_RANGE: int(1).max(1_000_000).default(2_000),
 
   S3_ENDPOINT: optional(url),
   S3_REGION: z.string().default('us-east-1'),
@@ -163,6 +180,14 @@ function buildConfig(env: Env, schedules: Record<string, string>) {
       pollIntervalMs: env.EVM_POLL_INTERVAL_MS,
       logAddresses: env.EVM_LOG_ADDRESSES,
       logTopics: env.EVM_LOG_TOPICS,
+      /** `evm-events`: the shipped contract sets to load, a file of more, the token list, blocks per eth_getLogs. */
+      events: {
+        sets: env.EVM_EVENTS,
+        file: env.EVM_EVENTS_FILE,
+        tokens: env.EVM_EVENT_TOKENS,
+        cowSettlement: env.EVM_COW_SETTLEMENT.toLowerCase(),
+        range: env.EVM_EVENTS_RANGE,
+      },
     },
     s3: {
       endpoint: env.S3_ENDPOINT,

@@ -2,7 +2,7 @@ import type { Config } from '../../config.ts';
 import type { Logger } from '../../internal/logger.ts';
 import { createRangeFetcher, type RangeFetcher } from './fetchRange.ts';
 import { createLogFilter, type LogFilter } from './logFilter.ts';
-import { createRpcEndpoint } from './rpc.ts';
+import { createRpcEndpoint, type RpcEndpoint } from './rpc.ts';
 import { type RetryPolicy, withRpcRetry } from './withRpcRetry.ts';
 
 /** anvil and hardhat (31337), ganache and geth --dev (1337): blocks are mined on demand there. */
@@ -15,6 +15,10 @@ export interface EvmChain {
   /** The node's URL with keys masked. */
   label: string;
   fetcher: RangeFetcher;
+  /** The node itself, for calls other than block ranges (`eth_getLogs`). */
+  endpoint: RpcEndpoint;
+  /** The retry policy its fetcher applies. */
+  policy: RetryPolicy;
   /** Blocks this deep are final: `EVM_CONFIRMATIONS`, or 0 on a dev chain when left at its default of 12. */
   confirmations: number;
 }
@@ -82,6 +86,8 @@ export async function connectEvmChains(options: ConnectOptions): Promise<EvmChai
       chainId,
       label: endpoint.label,
       fetcher: createRangeFetcher({ endpoint, policy, log: log.child({ chainId }) }),
+      endpoint,
+      policy,
       confirmations,
     });
   }

@@ -5,6 +5,7 @@ import { runSteps } from '../../jobs/steps.ts';
 import { loadEvmChain } from '../../pipeline/evm/evmLoader.ts';
 import { ROLLUPS, type Rollup, refreshRollups } from '../../transforms/refreshRollups.ts';
 import { parseEvmBlocksArgs } from './args.ts';
+import { evmEventsJob } from './eventsJob.ts';
 import { connectEvmChains, evmSettings } from './index.ts';
 import type { RetryPolicy } from './withRpcRetry.ts';
 
@@ -89,7 +90,7 @@ function retryable(error: unknown): boolean {
   return error instanceof EtlError ? error.retryable : true;
 }
 
-/** The `evm-blocks` job: scheduled every minute when `EVM_RPC_URLS` is set, manual-only otherwise. */
+/** The `evm-blocks` and `evm-events` jobs: scheduled every minute when `EVM_RPC_URLS` is set, manual-only otherwise. */
 export function evmJobs(deps: CatalogueDeps, options: EvmJobOptions = {}) {
   const configured = deps.config.evm.rpcUrls.length > 0;
   return [
@@ -103,5 +104,6 @@ export function evmJobs(deps: CatalogueDeps, options: EvmJobOptions = {}) {
       retries: 3,
       run: (ctx) => runEvmBlocks(ctx, options),
     }),
+    evmEventsJob(configured, options),
   ];
 }

@@ -1,0 +1,81 @@
+import type { Queryable, Schemas, WriteTarget } from '../../db/types.ts';
+import { EVENT_KEY, type EventSpec, eventTableColumns, eventTableDdl } from '../../sources/evm/events/abi.ts';
+import type { Token } from '../../sources/evm/events/contracts.ts';
+
+/** Where an event's rows load: keyed by (chain id, block hash, log index); a log's content is fixed by its key. */
+export function eventTarget(schemas: Schemas, spec: EventSpec): WriteTarget {
+  return {
+    table: `${schemas.staging}.${spec.table}`,
+    columns: eventTableColumns(spec),
+    key: EVENT_KEY,
+    onConflict: 'ignore',
+  };
+}
+
+/**
+ * Creates the tables of events whose table is missing, and widens those missing an argument's column. Only
+ * when something is missing: `ALTER TABLE` locks the table against readers even when it changes nothing.
+ */
+export async function ensureEventTables(tx: Queryable, schemas: Schemas, specs: readonly EventSpec[]): Promise<void> {
+  const rows = await tx.query<{ table_name: string; column_name: string }>(
+    `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = ANY($2::text[])`,
+    [schemas.staging, specs.map((s) => s.table)],
+  );
+  const have = new Set(rows.map((r) => `${r.table_name}.${r.column_name}`));
+  for (const spec of specs) {
+    if (spec.columns.every((c) => have.has(`${spec.table}.${c.name}`)) && have.has(`${spec.table}.chain_id`)) continue;
+    await tx.exec(eventTableDdl(schemas.staging, spec));
+  }
+}
+
+/** The token list, per chain: symbols and decimals for the warehouse's amounts. */
+export function tokenWrite(schemas: Schemas, chainId: number, tokens: readonly Token[]) {
+  return {
+    target: {
+      table: `${schemas.staging}.evm_tokens`,
+      columns: ['chain_id', 'address', 'symbol', 'decimals'],
+      key: ['chain_id', 'address'],
+      onConflict: 'update',
+    } satisfies WriteTarget,
+    rows: tokens.map((t) => [chainId, t.address, t.symbol, t.decimals]),
+  };
+}
+
+/**
+ * Before a range loads over heights that may hold rows (a rerun, a backfill, another branch): deletes the rows at
+ * those heights whose block is not one of the answer's. A height the answer has no log at keeps no row.
+ */
+export async function deleteOtherEventBranches(
+  tx: Queryable,
+  schemas: Schemas,
+  specs: readonly EventSpec[],
+  chainId: number,
+  range: { from: number; to: number; hashes: readonly string[] },
+): Promise<void> {
+  for (const spec of specs) {
+    await tx.query(
+      `DELETE FROM ${schemas.staging}.${spec.table} WHERE chain_id = $1 AND block_number BETWEEN $2 AND $3 AND block_hash <> ALL($4::text[])`,
+      [chainId, range.from, range.to, range.hashes],
+    );
+  }
+}
+
+/** Deletes every event row above `ancestor` (the orphans of a reorg); returns how many. */
+export async function deleteEventsAbove(
+  tx: Queryable,
+  schemas: Schemas,
+  specs: readonly EventSpec[],
+  chainId: number,
+  ancestor: number,
+): Promise<number> {
+  let deleted = 0;
+  for (const spec of specs) {
+    const [row] = await tx.query<{ n: number | string }>(
+      `WITH gone AS (DELETE FROM ${schemas.staging}.${spec.table} WHERE chain_id = $1 AND block_number > $2 RETURNING 1)
+       SELECT count(*) AS n FROM gone`,
+      [chainId, ancestor],
+    );
+    deleted += Number(row?.n ?? 0);
+  }
+  return deleted;
+}
