@@ -11,7 +11,8 @@ export function qualityJobs(deps: CatalogueDeps) {
   return [
     defineJob({
       name: 'quality',
-      description: 'Data-quality checks: freshness, gaps, duplicate keys, price jumps → etl.quality_results',
+      description:
+        'Data-quality checks: freshness, gaps, duplicate keys, price jumps, chain blocks, CoW Dune vs chain → etl.quality_results',
       schedule: '30 * * * *',
       timeoutMs: 10 * 60_000,
       retries: 1,
@@ -70,7 +71,14 @@ const MEASURE: Record<QualityResult['check'], (r: QualityResult) => string> = {
   price_jumps: (r) => `${r.value} move(s) beyond ${r.threshold}%`,
   evm_block_contents: (r) => `${r.value} block(s) not stored whole`,
   evm_block_gaps: (r) => `${r.value} block(s) missing`,
+  cow_reconciliation: (r) => `${r.value} trade(s) in Dune or on the chain only${volumeNote(r)}`,
 };
+
+/** The days whose Dune and on-chain volumes differ, when any. */
+function volumeNote(r: QualityResult): string {
+  const days = (r.details?.volumeDiffers as string[] | undefined) ?? [];
+  return days.length > 0 ? `; volume differs on ${days.join(', ')}` : '';
+}
 
 /** One alert for the checks that started failing in this run. */
 function qualityAlert(newlyFailed: readonly QualityResult[], failing: number) {

@@ -1,3 +1,4 @@
+import { DEFAULT_TOKENS } from '../sources/evm/events/contracts.ts';
 import { startCoinCapEmulator } from './coincap/server.ts';
 import { startCoinGeckoEmulator } from './coingecko/server.ts';
 import { startDuneEmulator } from './dune/server.ts';
@@ -24,9 +25,10 @@ const SANDBOX_COINCAP_KEY = 'sandbox-coincap-key';
 export async function startSandbox(options: { now?: () => number } = {}): Promise<Sandbox> {
   const { now } = options;
   const coingecko = await startCoinGeckoEmulator({ coinCount: 800, now });
-  const dune = await startDuneEmulator({ now });
-  const coincap = await startCoinCapEmulator({ apiKey: SANDBOX_COINCAP_KEY, now });
+  // The chain first: Dune serves its trades with the tx hashes and blocks the chain gave them.
   const chain = await startSandboxChain({ now });
+  const dune = await startDuneEmulator({ now, cowOnChain: chain?.cowTrades });
+  const coincap = await startCoinCapEmulator({ apiKey: SANDBOX_COINCAP_KEY, now });
   return {
     overrides: {
       SANDBOX: 'true',
@@ -41,11 +43,21 @@ export async function startSandbox(options: { now?: () => number } = {}): Promis
       DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
       DUNE_POLL_INTERVAL_MS: '200',
       // Nothing mines after start-up, so every block is final at once.
-      ...(chain && { EVM_RPC_URLS: chain.url, EVM_CONFIRMATIONS: '0' }),
+      // evm-events: Transfers of the sandbox token, and CoW's Trades in the mainnet WETH and USDC addresses.
+      ...(chain && {
+        EVM_RPC_URLS: chain.url,
+        EVM_CONFIRMATIONS: '0',
+        EVM_EVENT_TOKENS: `${DEFAULT_TOKENS},SBX:${chain.token.toLowerCase()}:18`,
+      }),
     },
     warnings: chain ? [] : ['sandbox: no anvil binary, the Chain page stays empty'],
     // A backfill of the whole local chain, block 0 to the head (with no `to`, a run stops at the head).
-    initialLoad: chain ? [{ job: 'evm-blocks', args: { from: '0' } }] : [],
+    initialLoad: chain
+      ? [
+          { job: 'evm-blocks', args: { from: '0' } },
+          { job: 'evm-events', args: { from: '0' } },
+        ]
+      : [],
     close: async () => {
       await coingecko.close();
       await dune.close();

@@ -66,4 +66,5 @@ export const ROLLUPS: readonly Rollup[] = [
   { name: 'prices_daily', source: 'coingecko_prices' },
   { name: 'prices_hourly', source: 'coingecko_prices' },
   { name: 'chain_daily', source: 'evm_blocks' },
+  { name: 'erc20_transfers', source: 'evm_event_erc20_transfer' },
 ];

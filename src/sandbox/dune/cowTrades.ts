@@ -64,6 +64,17 @@ export interface CowDayOptions {
   perDay: number;
   buyToken: string;
   sellToken: string;
+  /** Trades the sandbox chain emitted, by order uid: Dune then reports the chain's tx hash, block and log index. */
+  onChain?: ReadonlyMap<string, OnChainTrade>;
+}
+
+/** Where the sandbox chain put a trade's `Trade` event. */
+export interface OnChainTrade {
+  txHash: string;
+  blockNumber: number;
+  /** The block's timestamp, ms (whole seconds). */
+  blockTimeMs: number;
+  logIndex: number;
 }
 
 /**
@@ -98,13 +109,15 @@ export function cowTradesOfDay(dayMs: number, options: CowDayOptions): Record<st
     const surplus =
       (usdValue * Number(boughtAtoms * soldAtoms - soldAtoms * limitBuy)) / Number(boughtAtoms * soldAtoms);
     const trader = hex(20, seed, dayMs, i, 'trader');
+    const orderUid = hex(56, seed, dayMs, i, 'order');
+    const chain = options.onChain?.get(orderUid);
     return {
       block_date: new Date(dayMs).toISOString().slice(0, 10),
-      block_time: duneTimestamp(ts),
-      block_number: MERGE_BLOCK + Math.floor((ts - MERGE_MS) / 12_000),
-      tx_hash: hex(32, seed, dayMs, i, 'tx'),
-      evt_index: Math.floor(unit(seed, 'cow', dayMs, i, 'log') * 400),
-      order_uid: hex(56, seed, dayMs, i, 'order'),
+      block_time: duneTimestamp(chain?.blockTimeMs ?? ts),
+      block_number: chain?.blockNumber ?? MERGE_BLOCK + Math.floor((ts - MERGE_MS) / 12_000),
+      tx_hash: chain?.txHash ?? hex(32, seed, dayMs, i, 'tx'),
+      evt_index: chain?.logIndex ?? Math.floor(unit(seed, 'cow', dayMs, i, 'log') * 400),
+      order_uid: orderUid,
       trader,
       receiver: trader,
       sell_token_address: buysWeth ? USDC : WETH,

@@ -1,4 +1,4 @@
-import { COW_COLUMNS, cowTradesBetween, USDC, WETH } from './cowTrades.ts';
+import { COW_COLUMNS, cowTradesBetween, type OnChainTrade, USDC, WETH } from './cowTrades.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -34,6 +34,8 @@ export interface DatasetContext {
   params: Record<string, unknown>;
   seed: number;
   cowTradesPerDay: number;
+  /** The sandbox chain's copies of the trades, by order uid. */
+  cowOnChain?: ReadonlyMap<string, OnChainTrade>;
 }
 
 function dayStart(ms: number): number {
@@ -65,6 +67,7 @@ export function computeResult(query: EmulatedQuery, ctx: DatasetContext): Comput
     const rows = cowTradesBetween(from, yesterday, {
       seed: ctx.seed,
       perDay: ctx.cowTradesPerDay,
+      onChain: ctx.cowOnChain,
       buyToken: param('target_buy_token', WETH),
       sellToken: param('target_sell_token', USDC),
     });

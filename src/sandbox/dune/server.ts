@@ -3,6 +3,7 @@ import { DEFAULT_SEED } from '../coingecko/prices.ts';
 import { createRateLimiter } from '../coingecko/rateLimit.ts';
 import { flatHeaders, requestTarget, startEmulatorServer } from '../http/emulatorServer.ts';
 import { responder } from '../http/respond.ts';
+import type { OnChainTrade } from './cowTrades.ts';
 import type { ScriptedOutcome } from './executions.ts';
 import type { StaticResult } from './queries.ts';
 import { bucketOf, route } from './routes.ts';
@@ -22,6 +23,8 @@ export interface DuneEmulatorOptions {
   now?: () => number;
   /** Synthetic CoW trades per day; default 48. */
   cowTradesPerDay?: number;
+  /** The trades the sandbox chain emitted as `Trade` events, by order uid: served with its tx hashes and blocks. */
+  cowOnChain?: ReadonlyMap<string, OnChainTrade>;
   /** `free` refuses query management (403); default `paid`. */
   plan?: 'free' | 'paid';
   /** Credits of the billing cycle (10 per execution) before 402; default unlimited. */
@@ -109,6 +112,7 @@ export async function startDuneEmulator(opts: DuneEmulatorOptions = {}): Promise
     now,
     seed: opts.seed ?? DEFAULT_SEED,
     cowTradesPerDay: opts.cowTradesPerDay ?? 48,
+    cowOnChain: opts.cowOnChain,
     pendingMs: opts.pendingMs ?? 300,
     executingMs: opts.executingMs ?? 700,
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OnChainTrade } from './cowTrades.ts';
 import { type Execution, executionId, type ScriptedOutcome, stateAt } from './executions.ts';
 import { computeResult, type EmulatedQuery, type StaticResult } from './queries.ts';
 
@@ -13,6 +14,7 @@ export interface StoreOptions {
   now: () => number;
   seed: number;
   cowTradesPerDay: number;
+  cowOnChain?: ReadonlyMap<string, OnChainTrade>;
   pendingMs: number;
   executingMs: number;
 }
@@ -53,6 +55,7 @@ export function createStore(options: StoreOptions) {
         params,
         seed: options.seed,
         cowTradesPerDay: options.cowTradesPerDay,
+        cowOnChain: options.cowOnChain,
       });
     }
     executions.set(execution.id, execution);

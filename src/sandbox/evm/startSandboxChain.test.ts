@@ -13,7 +13,7 @@ afterEach(async () => {
 
 describe('startSandboxChain', () => {
   it('behavior: mines a token deployment and blocks of ether and ERC-20 transfers spread over the last days', async () => {
-    chain = await startSandboxChain({ blocks: 10, transactionsPerBlock: 4, days: 2 });
+    chain = await startSandboxChain({ blocks: 10, transactionsPerBlock: 4, days: 2, cow: { perDay: 0 } });
     if (!chain) throw new Error('anvil is not installed: run npm install (devDependency @foundry-rs/anvil)');
     expect(chain.head).toBe(12);
     const rpc = jsonRpc(chain.url);
@@ -37,7 +37,7 @@ describe('startSandboxChain', () => {
   });
 
   it('behavior: close() ends the node', async () => {
-    chain = await startSandboxChain({ blocks: 1 });
+    chain = await startSandboxChain({ blocks: 1, cow: { perDay: 0 } });
     if (!chain) throw new Error('anvil is not installed: run npm install (devDependency @foundry-rs/anvil)');
     const { url } = chain;
     await chain.close();

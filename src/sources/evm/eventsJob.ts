@@ -2,6 +2,7 @@ import { describeError, EtlError } from '../../internal/errors.ts';
 import { defineJob, type JobContext, type JobResult } from '../../jobs/defineJob.ts';
 import { loadEventSet } from '../../pipeline/evm/eventsLoader.ts';
 import type { RunResult } from '../../pipeline/runner.ts';
+import { ROLLUPS, type Rollup, refreshRollups } from '../../transforms/refreshRollups.ts';
 import { parseEvmBlocksArgs } from './args.ts';
 import { builtInSets, type ContractSet, parseTokens, readContractsFile, specsOf } from './events/contracts.ts';
 import { createLogsFetcher } from './events/getLogs.ts';
@@ -11,6 +12,9 @@ import type { EvmJobOptions } from './jobs.ts';
 const JOB = 'evm-events';
 /** The longest timer Node keeps: `--follow` runs until stopped. */
 const FOLLOW_TIMEOUT_MS = 2_147_483_647;
+
+/** The rollups over decoded events (`erc20_transfers`): this job refreshes them as soon as it loads. */
+export const EVENT_ROLLUPS: readonly Rollup[] = ROLLUPS.filter((r) => r.source.startsWith('evm_event_'));
 
 /** The contract sets of a config: the shipped ones named in `EVM_EVENTS`, then those of `EVM_EVENTS_FILE`. */
 export function configuredSets(ctx: Pick<JobContext, 'config'>, extra: readonly ContractSet[] = []): ContractSet[] {
@@ -79,6 +83,10 @@ export async function runEvmEvents(ctx: JobContext, options: EvmEventsOptions = 
     }
   }
   const runs = await Promise.all(loads);
+  // What committed is refreshed even when a run failed; a failed refresh is left to warehouse-refresh.
+  await refreshRollups(ctx.db, EVENT_ROLLUPS).catch((e) =>
+    ctx.log.warn({ error: describeError(e) }, 'erc20_transfers refresh failed'),
+  );
   const failed = runs.find((r) => r.status === 'failed');
   if (failed) return { job: JOB, status: 'failed', runs, error: failed.error, retryable: retryable(failed.cause) };
   return { job: JOB, status: 'succeeded', runs };

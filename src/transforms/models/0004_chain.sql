@@ -1,16 +1,6 @@
 -- On-chain warehouse: daily activity per chain (a rollup refreshed by the evm-blocks job, see
--- rollups/chain_daily.sql) and ERC-20 transfers decoded from the canonical chain's Transfer logs.
-
--- uint256 hex (a log's data word) → numeric, 32 bits at a time: PostgreSQL casts no wider hex to a number.
-CREATE OR REPLACE FUNCTION {warehouse}.hex_to_numeric(hex text) RETURNS numeric
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT coalesce(sum(
-    ('x' || lpad(substr(d.digits, greatest(1, length(d.digits) - 8 * i - 7), least(8, length(d.digits) - 8 * i)), 8, '0'))
-      ::bit(32)::bigint::numeric * (4294967296::numeric ^ i)
-  ), 0)::numeric(78,0)
-  FROM (SELECT ltrim(substr(hex, 3), '0') AS digits) d,
-       generate_series(0, greatest(0, (length(d.digits) - 1) / 8)) AS i
-$$;
+-- rollups/chain_daily.sql) and ERC-20 transfers (a table filled from evm-events' decoded Transfer events, see
+-- rollups/erc20_transfers.sql).
 
 CREATE TABLE IF NOT EXISTS {warehouse}.chain_daily (
   chain_id             bigint NOT NULL,
@@ -26,15 +16,36 @@ CREATE TABLE IF NOT EXISTS {warehouse}.chain_daily (
 );
 CREATE INDEX IF NOT EXISTS chain_daily_day_idx ON {warehouse}.chain_daily (day);
 
--- ERC-20 Transfer(address indexed from, address indexed to, uint256 value): three topics and one data word.
--- ERC-721 shares the signature but indexes its token id as a fourth topic, so it is left out.
-CREATE OR REPLACE VIEW {warehouse}.erc20_transfers AS
-SELECT l.chain_id, l.block_number, l.block_time, l.transaction_hash, l.log_index,
-  l.address AS token_address,
-  '0x' || substr(l.topic1, 27) AS from_address,
-  '0x' || substr(l.topic2, 27) AS to_address,
-  {warehouse}.hex_to_numeric(l.data) AS amount
-FROM {staging}.evm_logs l
-WHERE l.topic0 = '0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef'
-  AND l.topic1 IS NOT NULL AND l.topic2 IS NOT NULL AND l.topic3 IS NULL
-  AND length(l.data) = 66;
+-- ERC-20 transfers of the token list (evm-events set `erc20`), with the token's symbol and decimals and the amount in
+-- token units. It used to be a view decoding staging.evm_logs at read time: a database that still has it drops it.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_views WHERE schemaname = '{warehouse}' AND viewname = 'erc20_transfers') THEN
+    DROP VIEW {warehouse}.erc20_transfers;
+  END IF;
+END $$;
+
+CREATE TABLE IF NOT EXISTS {warehouse}.erc20_transfers (
+  chain_id         bigint NOT NULL,
+  block_number     bigint NOT NULL,
+  block_hash       text COLLATE "C" NOT NULL,
+  log_index        integer NOT NULL,
+  block_time       timestamptz,
+  transaction_hash text NOT NULL,
+  token_address    text NOT NULL,
+  token_symbol     text,
+  token_decimals   smallint,
+  from_address     text NOT NULL,
+  to_address       text NOT NULL,
+  amount           numeric(78,0) NOT NULL,
+  amount_units     numeric,
+  PRIMARY KEY (chain_id, block_hash, log_index)
+);
+CREATE INDEX IF NOT EXISTS erc20_transfers_time_idx ON {warehouse}.erc20_transfers (block_time);
+CREATE INDEX IF NOT EXISTS erc20_transfers_block_idx ON {warehouse}.erc20_transfers (chain_id, block_number);
+CREATE INDEX IF NOT EXISTS erc20_transfers_token_idx ON {warehouse}.erc20_transfers (token_address, block_time);
+CREATE INDEX IF NOT EXISTS erc20_transfers_from_idx ON {warehouse}.erc20_transfers (from_address);
+CREATE INDEX IF NOT EXISTS erc20_transfers_to_idx ON {warehouse}.erc20_transfers (to_address);
+CREATE INDEX IF NOT EXISTS erc20_transfers_tx_idx ON {warehouse}.erc20_transfers (transaction_hash);
+-- The refresh reads what loaded since the last one.
+CREATE INDEX IF NOT EXISTS evm_event_erc20_transfer_loaded_idx ON {staging}.evm_event_erc20_transfer (loaded_at);

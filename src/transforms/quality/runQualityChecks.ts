@@ -1,4 +1,5 @@
 import type { Db } from '../../db/types.ts';
+import { checkCowReconciliation } from './cowReconciliation.ts';
 import { checkDuplicateKeys } from './duplicateKeys.ts';
 import { checkEvmBlocks } from './evmBlocks.ts';
 import { checkFreshness, type ScheduledJob } from './freshness.ts';
@@ -45,6 +46,7 @@ export async function runQualityChecks(
     ...(await checkDuplicateKeys(db, undefined, checkedAt)),
     ...(await checkPriceJumps(db, { pct: options.priceJumpPct, since })),
     ...(await checkEvmBlocks(db, { logsFiltered: options.evmLogsFiltered })),
+    ...(await checkCowReconciliation(db)),
   ];
   // The latest result of each check and subject in the last week (a window, not DISTINCT ON: MySQL has the
   // one, not the other; the week keeps the scan to recent rows, on the checked_at index).

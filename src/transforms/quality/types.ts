@@ -18,4 +18,5 @@ export type QualityCheckName =
   | 'duplicate_keys'
   | 'price_jumps'
   | 'evm_block_contents'
-  | 'evm_block_gaps';
+  | 'evm_block_gaps'
+  | 'cow_reconciliation';
