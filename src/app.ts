@@ -47,7 +47,7 @@ export interface CreateAppOptions {
 
 export async function createApp(options: CreateAppOptions): Promise<App> {
   const { config, log } = options;
-  const db = options.db ?? (await createDatabase(config));
+  const db = options.db ?? (await createDatabase(config, log));
   if (options.migrate !== false) {
     await migrate(db, { reset: config.dev, log });
     await applyModels(db);
@@ -59,7 +59,15 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     hooks: metrics.runnerHooks,
     secrets: configSecrets(config),
     rejectMaxShare: config.rejectMaxShare,
+    heartbeatMs: config.runHeartbeatMs,
   });
+  // Runs whose process died are closed as abandoned here too, so the API and the dashboard show them so while
+  // nothing else runs. A missed look (the database away) is made at the next one.
+  const watch = setInterval(
+    () => void runner.abandonStale().catch((e) => log.debug({ err: e }, 'cannot look for abandoned runs')),
+    config.runHeartbeatMs,
+  );
+  watch.unref();
   const catalogue = buildCatalogue({ config, log, onResponse: metrics.upstreamResponse, now: options.now });
   const alerts = createAlertSender({ config, log });
   const onFinalFailure = options.onFinalFailure ?? alerts.jobFailed;
@@ -93,6 +101,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     executor,
     metrics,
     async close() {
+      clearInterval(watch);
       await executor.stop();
       await alerts.close();
       if (!options.db) await db.close();

@@ -111,6 +111,7 @@ const envSchema = z.object({
   REDIS_URL: optional(z.string().regex(/^rediss?:\/\//, 'expected redis://host:port')),
   QUEUE_PREFIX: z.string().default('crypto-etl'),
   WORKER_CONCURRENCY: int(1).default(2),
+  RUN_HEARTBEAT_MS: int(100).default(15_000),
 
   ALERT_WEBHOOK_URL: optional(url),
   SMTP_URL: optional(z.string().regex(/^smtps?:\/\//, 'expected smtp://user:pass@host:port')),
@@ -214,6 +215,8 @@ function buildConfig(env: Env, schedules: Record<string, string>) {
       prefix: env.QUEUE_PREFIX,
       workerConcurrency: env.WORKER_CONCURRENCY,
     },
+    /** How often a running run touches `etl.runs.heartbeat_at`; silent for two of these, it is `abandoned`. */
+    runHeartbeatMs: env.RUN_HEARTBEAT_MS,
     /** Cron overrides by job name (`SCHEDULE_COINGECKO_MARKETS` → `coingecko-markets`); `off` disables. */
     schedules,
     alerts: {

@@ -24,7 +24,7 @@ export function bootstrap(options: LoadConfigOptions = {}): { config: Config; lo
 
 /** Runs `fn` on the configured database, migrated first; the database is closed after, also when `fn` throws. */
 export async function withDatabase<T>(config: Config, log: Logger, fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await createDatabase(config);
+  const db = await createDatabase(config, log);
   try {
     await migrate(db, { log });
     return await fn(db);

@@ -6,4 +6,5 @@ export const OUTCOME_MARK: Record<RunOutcome, string> = {
   succeeded_with_rejects: '⚠',
   failed: '✗',
   running: '…',
+  abandoned: '⊘',
 };

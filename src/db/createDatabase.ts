@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { EtlError } from '../internal/errors.ts';
+import type { Logger } from '../internal/logger.ts';
 import { redactUrl } from '../internal/redact.ts';
 import type { Db } from './types.ts';
 
@@ -11,9 +12,12 @@ export function dialectOf(databaseUrl: string | undefined): Db['dialect'] {
 
 /**
  * Opens the engine the config names: no `DATABASE_URL` → PGlite under `DATA_DIR/pglite`;
- * `postgres://…` → PostgreSQL; `mysql://…` → MySQL/MariaDB.
+ * `postgres://…` → PostgreSQL; `mysql://…` → MySQL/MariaDB. `log` hears of connections the server drops.
  */
-export async function createDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'schemas'>): Promise<Db> {
+export async function createDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'schemas'>,
+  log?: Logger,
+): Promise<Db> {
   const url = config.databaseUrl;
   try {
     if (!url) {
@@ -22,10 +26,10 @@ export async function createDatabase(config: Pick<Config, 'databaseUrl' | 'dataD
     }
     if (dialectOf(url) === 'postgres') {
       const { openPostgres } = await import('./postgres.ts');
-      return await openPostgres({ url, schemas: config.schemas });
+      return await openPostgres({ url, schemas: config.schemas, log });
     }
     const { openMysql } = await import('./mysql.ts');
-    return await openMysql({ url, schemas: config.schemas });
+    return await openMysql({ url, schemas: config.schemas, log });
   } catch (error) {
     const where = url ? redactUrl(url) : `PGlite in ${config.dataDir}`;
     throw new EtlError('ETL_DB', `Cannot open the database at ${where}: ${(error as Error).message}`, {

@@ -1,7 +1,9 @@
 import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type SqlValue } from 'mysql2/promise';
+import type { Logger } from '../internal/logger.ts';
 import { MYSQL_SESSION_SQL, toMysql } from './dialect.ts';
 import { poolTransaction } from './poolTransaction.ts';
 import type { Db, Queryable, Row, Schemas, WriteTarget } from './types.ts';
+import { keepAliveOnError, orUnavailable } from './unavailable.ts';
 
 /** Rows per multi-row INSERT: ~1000 is where mysql2 peaks (STACK.md) and stays far below max_allowed_packet. */
 const ROWS_PER_STATEMENT = 1000;
@@ -27,14 +29,14 @@ function session(conn: Conn): Queryable {
   const s: Queryable = {
     async query<T extends Row>(sql: string, params: readonly unknown[] = []) {
       const statement = toMysql(sql, params, literal);
-      const [result] = await conn.query(statement.sql);
+      const [result] = await orUnavailable(conn.query(statement.sql));
       if (statement.returning) return [{ [statement.returning]: (result as ResultSetHeader).insertId }] as T[];
       return Array.isArray(result) ? (result as T[]) : [];
     },
     async exec(sql) {
-      await conn.query(sql);
+      await orUnavailable(conn.query(sql));
     },
-    writeRows: (target, rows) => writeRowsMysql(conn, target, rows),
+    writeRows: (target, rows) => orUnavailable(writeRowsMysql(conn, target, rows)),
   };
   return s;
 }
@@ -98,7 +100,13 @@ function lastPerKey(target: WriteTarget, rows: readonly (readonly unknown[])[]):
  * MySQL/MariaDB through a mysql2 pool (`DATABASE_URL=mysql://…` or `mariadb://…`). Each schema is a database;
  * connections run in UTC with `ANSI_QUOTES`; application SQL is translated by `dialect.ts`.
  */
-export async function openMysql(options: { url: string; schemas: Schemas; poolSize?: number }): Promise<Db> {
+export async function openMysql(options: {
+  url: string;
+  schemas: Schemas;
+  poolSize?: number;
+  /** Where a dropped connection is reported. */
+  log?: Logger;
+}): Promise<Db> {
   const pool = mysql.createPool({
     uri: options.url.replace(/^mariadb:/, 'mysql:'),
     connectionLimit: options.poolSize ?? 10,
@@ -110,6 +118,8 @@ export async function openMysql(options: { url: string; schemas: Schemas; poolSi
   });
   // The core connection queues this before any query a caller sends on it.
   pool.on('connection', (conn) => {
+    // mysql2 listens only `once`: a second error on a dropped connection would end the process.
+    keepAliveOnError(conn, options.log, 'main');
     (conn as unknown as { query(sql: string): void }).query(MYSQL_SESSION_SQL);
   });
   // Fail at start with a clear message rather than at the first query.
@@ -117,10 +127,13 @@ export async function openMysql(options: { url: string; schemas: Schemas; poolSi
   probe.release();
   const base = session(pool);
   const transaction = <T>(fn: (tx: Queryable) => Promise<T>): Promise<T> =>
-    poolTransaction(
-      () => pool.getConnection(),
-      'START TRANSACTION',
-      (conn) => fn(session(conn)),
+    // START TRANSACTION and COMMIT too: a connection lost at either is ETL_DB_UNAVAILABLE.
+    orUnavailable(
+      poolTransaction(
+        () => pool.getConnection(),
+        'START TRANSACTION',
+        (conn) => fn(session(conn)),
+      ),
     );
   return {
     kind: 'mysql',

@@ -1,10 +1,18 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, Queryable, WriteTarget } from '../db/types.ts';
 import { describeError, EtlError, isEtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { scrubSecrets } from '../internal/redact.ts';
 import { contractOf, inspectBatch, type SchemaChange, typeChanges } from './contract.ts';
 import { describeIssues, type Reject, writeRejects } from './rejects.ts';
-import { createRunLog, type RunCounts, type RunTrigger } from './runLog.ts';
+import {
+  type AbandonedRun,
+  abandonStaleRuns,
+  createRunLog,
+  DEFAULT_HEARTBEAT_MS,
+  type RunCounts,
+  type RunTrigger,
+} from './runLog.ts';
 import { writeSchemaChanges } from './schemaChanges.ts';
 import type { StreamDefinition } from './stream.ts';
 import { readWatermark, writeWatermark } from './watermarks.ts';
@@ -119,6 +127,11 @@ export interface Runner {
     stream: StreamDefinition<Rec, C>,
     options: RunOptions,
   ): Promise<RunResult>;
+  /**
+   * Closes as `abandoned` the runs of other processes whose heartbeat stopped two heartbeats ago; every run does
+   * this first, and long-lived processes call it on a timer so the API and the dashboard show them so too.
+   */
+  abandonStale(): Promise<AbandonedRun[]>;
 }
 
 export interface CreateRunnerOptions {
@@ -129,12 +142,23 @@ export interface CreateRunnerOptions {
   secrets?: readonly (string | undefined)[];
   /** Default largest share of a checkpoint that may be rejected (`REJECT_MAX_SHARE`, 0.05). */
   rejectMaxShare?: number;
+  /**
+   * How often a running run's `heartbeat_at` is touched (`RUN_HEARTBEAT_MS`, default 15 s); a run silent for two
+   * intervals is `abandoned`.
+   */
+  heartbeatMs?: number;
 }
 
 /** `etl.runs` row counts are refreshed at most this often while a run goes (and always at its end). */
 const PROGRESS_EVERY_MS = 1_000;
 /** Longest record quoted in an error message. */
 const SAMPLE_CHARS = 500;
+/**
+ * How long a run's end is retried while the database is unavailable, so it is recorded once it is back; past
+ * this (or on shutdown) the run is left to its heartbeat, and is abandoned.
+ */
+const RECORD_END_FOR_MS = 5 * 60_000;
+const RECORD_RETRY_MAX_MS = 5_000;
 
 export const DEFAULT_REJECT_MAX_SHARE = 0.05;
 
@@ -151,6 +175,32 @@ export function createRunner(options: CreateRunnerOptions): Runner {
   const runLog = createRunLog(db, schemas);
   const defaultShare = options.rejectMaxShare ?? DEFAULT_REJECT_MAX_SHARE;
   const scrub = (text: string) => scrubSecrets(text, options.secrets ?? []);
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+
+  /** This process's runs: one timer touches all their heartbeats while there are any. */
+  const live = new Set<number>();
+  let heartbeat: NodeJS.Timeout | undefined;
+  const beat = () =>
+    void runLog
+      .beat([...live])
+      .catch((e) => log.warn({ error: describeError(e) }, 'cannot record the heartbeat of runs'));
+  function alive(runId: number, on: boolean): void {
+    if (on) live.add(runId);
+    else live.delete(runId);
+    if (live.size > 0 && !heartbeat) {
+      heartbeat = setInterval(beat, heartbeatMs);
+      heartbeat.unref();
+    } else if (live.size === 0 && heartbeat) {
+      clearInterval(heartbeat);
+      heartbeat = undefined;
+    }
+  }
+
+  async function abandonStale(): Promise<AbandonedRun[]> {
+    const found = await abandonStaleRuns(db, schemas, heartbeatMs * 2, [...live]);
+    for (const run of found) log.warn({ ...run, silentMs: heartbeatMs * 2 }, 'run abandoned: its heartbeat stopped');
+    return found;
+  }
 
   async function run<C>(
     definition: RunDefinition,
@@ -161,7 +211,10 @@ export function createRunner(options: CreateRunnerOptions): Runner {
     const started = Date.now();
     const signal = runOptions.signal ?? new AbortController().signal;
     const maxShare = definition.rejectMaxShare ?? defaultShare;
+    // A run of this job whose process died is closed before this one starts, and shows so beside it.
+    await abandonStale();
     const runId = await runLog.start(runOptions.job, stream, runOptions.trigger ?? 'manual');
+    alive(runId, true);
     const counts: RunCounts = { rowsExtracted: 0, rowsLoaded: 0, rowsRejected: 0 };
     const streamLog = log.child({ job: runOptions.job, stream, runId });
     let progressAt = 0;
@@ -225,6 +278,16 @@ export function createRunner(options: CreateRunnerOptions): Runner {
         }
         announce = await recordChanges(tx, checkpoint.changes ?? []);
         if (checkpoint.cursor !== undefined) await writeWatermark(tx, schemas, stream, checkpoint.cursor, runId);
+        // The counts commit with the rows: a run whose process dies is closed with exactly what it loaded.
+        await runLog.progress(
+          runId,
+          {
+            rowsExtracted: counts.rowsExtracted + done.extracted,
+            rowsLoaded: counts.rowsLoaded + done.loaded,
+            rowsRejected: counts.rowsRejected + done.rejected,
+          },
+          tx,
+        );
         return done;
       });
       announce?.();
@@ -234,6 +297,8 @@ export function createRunner(options: CreateRunnerOptions): Runner {
       if (outcome.rejected > 0) {
         streamLog.warn({ rejected: outcome.rejected, first: rejects[0]?.reason }, 'records rejected');
       }
+      // The counts were just written with the checkpoint.
+      progressAt = Date.now();
       report(checkpoint.progress);
       return outcome.loaded;
     }
@@ -244,7 +309,29 @@ export function createRunner(options: CreateRunnerOptions): Runner {
       }
     };
 
-    let result: RunResult;
+    /**
+     * Records the run's end. While the database is unavailable it tries again, so the run is recorded once the
+     * database is back: for up to RECORD_END_FOR_MS, and not past a stop (the heartbeat rule then closes it).
+     */
+    async function recordEnd(status: 'succeeded' | 'failed', error: string | undefined): Promise<void> {
+      const giveUpAt = Date.now() + RECORD_END_FOR_MS;
+      for (let wait = 250; ; wait = Math.min(wait * 2, RECORD_RETRY_MAX_MS)) {
+        try {
+          await runLog.finish(runId, status, counts, error);
+          return;
+        } catch (e) {
+          if (!isEtlError(e, 'ETL_DB_UNAVAILABLE') || signal.aborted || Date.now() + wait > giveUpAt) {
+            streamLog.error({ err: e, status }, 'cannot record run');
+            return;
+          }
+          if (wait === 250)
+            streamLog.warn({ status }, "database unavailable: the run's end is recorded once it is back");
+          await sleep(wait, undefined, { signal }).catch(() => {});
+        }
+      }
+    }
+
+    let failure: { error: unknown } | undefined;
     try {
       const cursor = await readWatermark<C>(db, schemas, stream);
       streamLog.info({ cursor }, 'run started');
@@ -262,29 +349,28 @@ export function createRunner(options: CreateRunnerOptions): Runner {
         report: (progress) => report(progress),
         stopIfAborted,
       });
-      await runLog.finish(runId, 'succeeded', counts);
-      result = { runId, job: runOptions.job, stream, status: 'succeeded', ...counts, durationMs: Date.now() - started };
-      streamLog.info({ ...counts, ms: result.durationMs }, 'run succeeded');
     } catch (error) {
       const stopped = definition.stopIsSuccess && signal.aborted && isEtlError(error, 'ETL_ABORTED');
-      const message = scrub(describeError(error));
-      await runLog
-        .finish(runId, stopped ? 'succeeded' : 'failed', counts, stopped ? undefined : message)
-        .catch((e) => streamLog.error({ err: e }, 'cannot record run'));
-      result = stopped
-        ? { runId, job: runOptions.job, stream, status: 'succeeded', ...counts, durationMs: Date.now() - started }
-        : {
-            runId,
-            job: runOptions.job,
-            stream,
-            status: 'failed',
-            ...counts,
-            error: message,
-            cause: error,
-            durationMs: Date.now() - started,
-          };
-      if (!stopped) streamLog.error({ ...counts, error: message }, 'run failed');
+      if (!stopped) failure = { error };
     }
+    // Recorded apart from the body: a success whose end cannot be written yet is still a success.
+    const message = failure && scrub(describeError(failure.error));
+    await recordEnd(failure ? 'failed' : 'succeeded', message);
+    alive(runId, false);
+    const result: RunResult = failure
+      ? {
+          runId,
+          job: runOptions.job,
+          stream,
+          status: 'failed',
+          ...counts,
+          error: message,
+          cause: failure.error,
+          durationMs: Date.now() - started,
+        }
+      : { runId, job: runOptions.job, stream, status: 'succeeded', ...counts, durationMs: Date.now() - started };
+    if (failure) streamLog.error({ ...counts, error: message }, 'run failed');
+    else streamLog.info({ ...counts, ms: result.durationMs }, 'run succeeded');
     hooks.runFinished?.(result);
     return result;
   }
@@ -375,7 +461,7 @@ export function createRunner(options: CreateRunnerOptions): Runner {
     );
   }
 
-  return { run, runStream };
+  return { run, runStream, abandonStale };
 }
 
 function groupByStream(rejects: readonly CheckpointReject[], own: string): Map<string, Reject[]> {

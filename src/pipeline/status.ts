@@ -16,8 +16,11 @@ export type RunRow = {
   error: string | null;
 };
 
-/** A run's outcome as people read it: a success that left records in `etl.rejects` is not a clean one. */
-export type RunOutcome = 'running' | 'succeeded' | 'succeeded_with_rejects' | 'failed';
+/**
+ * A run's outcome as people read it: a success that left records in `etl.rejects` is not a clean one; an
+ * `abandoned` run's process died without recording its end (its heartbeat stopped).
+ */
+export type RunOutcome = 'running' | 'succeeded' | 'succeeded_with_rejects' | 'failed' | 'abandoned';
 
 export function runOutcome(status: string, rowsRejected: number): RunOutcome {
   if (status === 'succeeded' && rowsRejected > 0) return 'succeeded_with_rejects';

@@ -10,6 +10,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ETL_JOB_UNKNOWN: 404,
   ETL_JOB_ALREADY_RUNNING: 409,
   ETL_DB: 503,
+  ETL_DB_UNAVAILABLE: 503,
 };
 
 const WHERE: Record<string, string> = {

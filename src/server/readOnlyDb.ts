@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 // The engine's type parsers (bigint as number when safe) apply to this pool too.
 import '../db/postgres.ts';
 import type { Db, Queryable, Row } from '../db/types.ts';
+import { keepAliveOnError, orUnavailable } from '../db/unavailable.ts';
 import { EtlError } from '../internal/errors.ts';
 import { redactUrl } from '../internal/redact.ts';
 
@@ -58,6 +59,9 @@ const readOnly = () =>
 async function postgresReader(url: string, db: Db): Promise<Db> {
   // 10 connections: more only queue in PostgreSQL (bench/api: 8, 20 and 2 gave the same throughput on 2 cores).
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // A dropped connection must not end the process; the requests it fails answer 503 and are logged as such.
+  pool.on('connect', (client) => keepAliveOnError(client, undefined, 'api'));
+  pool.on('error', () => {});
   // Fail at start with a clear message (a missing role, no membership) rather than at the first request.
   (await pool.connect()).release();
   const names = new Map<string, string>();
@@ -73,9 +77,9 @@ async function postgresReader(url: string, db: Db): Promise<Db> {
     dialect: db.dialect,
     schemas: db.schemas,
     query: async <T extends Row = Row>(sql: string, params?: readonly unknown[]) =>
-      (await pool.query({ name: nameOf(sql), text: sql, values: params as unknown[] })).rows as T[],
+      (await orUnavailable(pool.query({ name: nameOf(sql), text: sql, values: params as unknown[] }))).rows as T[],
     exec: async (sql) => {
-      await pool.query(sql);
+      await orUnavailable(pool.query(sql));
     },
     writeRows: readOnly,
     transaction: readOnly,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createDatabase } from '../../db/createDatabase.ts';
 import { migrate } from '../../db/migrate.ts';
+import { abandonStaleRuns } from '../../pipeline/runLog.ts';
 import { readStatus, runOutcome } from '../../pipeline/status.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
 import { COMMAND_LIST } from '../commandList.ts';
@@ -18,9 +19,11 @@ export function registerStatus(program: Command): void {
     .action(async (opts: { limit: string; runs: string }) => {
       const { config, log } = bootstrap();
       try {
-        const db = await createDatabase(config);
+        const db = await createDatabase(config, log);
         // A database nothing has run on yet gets its tables, so status answers "no runs yet" instead of failing.
         await migrate(db, { log });
+        // A run whose process died shows as abandoned, not running.
+        await abandonStaleRuns(db, db.schemas, config.runHeartbeatMs * 2);
         const status = await readStatus(db);
         const out: string[] = [];
         if (status.sandbox) out.push('⚠ SANDBOX: this database holds SYNTHETIC data from the built-in emulators.\n');

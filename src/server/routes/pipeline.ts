@@ -10,10 +10,14 @@ const runRow = {
     id: { type: 'integer' },
     job: { type: 'string' },
     stream: text,
-    status: { type: 'string', enum: ['running', 'succeeded', 'failed'] },
+    status: {
+      type: 'string',
+      enum: ['running', 'succeeded', 'failed', 'abandoned'],
+      description: 'abandoned: the process running it died without recording its end (its heartbeat stopped)',
+    },
     outcome: {
       type: 'string',
-      enum: ['running', 'succeeded', 'succeeded_with_rejects', 'failed'],
+      enum: ['running', 'succeeded', 'succeeded_with_rejects', 'failed', 'abandoned'],
       description: 'The status, with a success that sent records to etl.rejects told apart',
     },
     trigger: { type: 'string' },
@@ -70,7 +74,7 @@ export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { d
           additionalProperties: false,
           properties: {
             job: { type: 'string', pattern: '^[a-z0-9-]+$', description: 'Only runs of this job' },
-            status: { type: 'string', enum: ['running', 'succeeded', 'failed'] },
+            status: { type: 'string', enum: ['running', 'succeeded', 'failed', 'abandoned'] },
             ...pageParams,
           },
         },
