@@ -212,3 +212,37 @@ describe('lake export to S3 (s3rver)', () => {
     }
   }, 60_000);
 });
+
+describe('lake export reading ahead', () => {
+  it('error: a COPY that fails while the previous partition converts fails the pass, leaving no work file and the watermark unmoved', async () => {
+    const t = await openTestDb('pglite');
+    const root = mkdtempSync(join(tmpdir(), 'crypto-etl-lake-ahead-'));
+    try {
+      await seedEvm(t.db, 0, 2_999);
+      const copyOut = t.db.copyOut?.bind(t.db) as NonNullable<typeof t.db.copyOut>;
+      let reads = 0;
+      // The second partition's COPY (read while the first converts) breaks mid-stream.
+      const db = {
+        ...t.db,
+        async *copyOut(select: string) {
+          const n = ++reads;
+          yield* copyOut(select);
+          if (n === 2) throw new Error('connection reset during COPY');
+        },
+      };
+      const blocks = LAKE_TABLES.filter((x) => x.name === 'evm_blocks');
+      await expect(
+        exportToLake({ ...options, tables: blocks, db, destination: localDestination(root) }),
+      ).rejects.toThrow(/connection reset during COPY/);
+      expect(reads).toBe(2);
+      expect(readdirSync(root)).not.toContain('_tmp');
+      expect(Object.keys(readManifest(root).tables.evm_blocks?.partitions ?? {})).toEqual([
+        'chain_id=1/block_range=0-999',
+      ]);
+      expect(await readWatermark(t.db, t.db.schemas, exportStream('evm_blocks'))).toBeUndefined();
+    } finally {
+      await t.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

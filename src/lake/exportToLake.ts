@@ -11,7 +11,7 @@ import { type LakeColumn, lakeColumns } from './columns.ts';
 import type { LakeDestination } from './destination.ts';
 import { openDuckDb } from './duckdb.ts';
 import { MANIFEST_PATH, manifestRows, parseManifest, serializeManifest } from './manifest.ts';
-import { changedPartitions, highWatermark, partitionSelect } from './partitions.ts';
+import { changedPartitions, highWatermark, type LakePartition, partitionSelect } from './partitions.ts';
 import type { LakeTable } from './tables.ts';
 import { csvToParquet } from './writeParquet.ts';
 
@@ -98,40 +98,57 @@ export async function exportToLake(options: ExportOptions): Promise<TableExport[
         rowsInLake: 0,
         watermark: high,
       };
-      for (const part of parts) {
-        if (options.signal?.aborted) throw new EtlError('ETL_ABORTED', 'The lake export was stopped');
-        const file = `${table.name}/${part.path}/data.parquet`;
+      // NOTE: one partition is read ahead: PostgreSQL runs the next COPY while DuckDB converts the current file
+      // (bounded to one work CSV waiting, so disk and memory stay at two partitions).
+      const read = (part: LakePartition): Promise<ReadPartition> => {
         const csv = join(destination.workDir, `${++seq}.csv`);
-        const rows = await copyToFile(copyOut(partitionSelect(db.schemas, table, columns, part)), csv);
-        if (rows === 0) {
-          // Every row of the range is gone (a reorg that shortened the chain, a delete): so is its file.
-          await rm(csv, { force: true });
-          if (entry.partitions[part.path]) {
-            await destination.remove(file);
-            delete entry.partitions[part.path];
-            await destination.putText(MANIFEST_PATH, serializeManifest(manifest));
-          }
-        } else {
-          const parquet = join(destination.workDir, `${seq}.parquet.tmp`);
-          const written = await csvToParquet(duck, csv, parquet, columns, {
-            rows,
-            rowGroupBytes: options.rowGroupBytes,
-          });
-          await rm(csv, { force: true });
-          await destination.putFile(parquet, file);
-          entry.partitions[part.path] = { file, ...written };
-          await destination.putText(MANIFEST_PATH, serializeManifest(manifest));
-          result.rowsWritten += written.rows;
-          result.bytesWritten += written.bytes;
-        }
-        result.partitions++;
-        options.onPartition?.({
-          table: table.name,
-          partition: part.path,
-          done: result.partitions,
-          of: parts.length,
+        return copyToFile(copyOut(partitionSelect(db.schemas, table, columns, part)), csv).then((rows) => ({
+          part,
+          csv,
           rows,
-        });
+        }));
+      };
+      let ahead = parts[0] ? settled(read(parts[0])) : undefined;
+      try {
+        for (let i = 0; i < parts.length; i++) {
+          if (options.signal?.aborted) throw new EtlError('ETL_ABORTED', 'The lake export was stopped');
+          const { part, csv, rows } = await (ahead as Promise<ReadPartition>);
+          const following = parts[i + 1];
+          ahead = following ? settled(read(following)) : undefined;
+          const file = `${table.name}/${part.path}/data.parquet`;
+          if (rows === 0) {
+            // Every row of the range is gone (a reorg that shortened the chain, a delete): so is its file.
+            await rm(csv, { force: true });
+            if (entry.partitions[part.path]) {
+              await destination.remove(file);
+              delete entry.partitions[part.path];
+              await destination.putText(MANIFEST_PATH, serializeManifest(manifest));
+            }
+          } else {
+            const parquet = csv.replace(/\.csv$/, '.parquet.tmp');
+            const written = await csvToParquet(duck, csv, parquet, columns, {
+              rows,
+              rowGroupBytes: options.rowGroupBytes,
+            });
+            await rm(csv, { force: true });
+            await destination.putFile(parquet, file);
+            entry.partitions[part.path] = { file, ...written };
+            await destination.putText(MANIFEST_PATH, serializeManifest(manifest));
+            result.rowsWritten += written.rows;
+            result.bytesWritten += written.bytes;
+          }
+          result.partitions++;
+          options.onPartition?.({
+            table: table.name,
+            partition: part.path,
+            done: result.partitions,
+            of: parts.length,
+            rows,
+          });
+        }
+      } finally {
+        // A failed or stopped pass waits for the COPY in flight, so no write lands in the removed work folder.
+        await ahead?.catch(() => {});
       }
       entry.watermark = high;
       await destination.putText(MANIFEST_PATH, serializeManifest(manifest));
@@ -147,6 +164,18 @@ export async function exportToLake(options: ExportOptions): Promise<TableExport[
     await rm(destination.workDir, { recursive: true, force: true });
   }
   return results;
+}
+
+interface ReadPartition {
+  part: LakePartition;
+  csv: string;
+  rows: number;
+}
+
+/** The same promise, marked handled: a read ahead that fails while the current file converts is not unhandled. */
+function settled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 const columnsOf = (columns: readonly LakeColumn[]) => columns.map((c) => ({ name: c.name, type: c.type }));

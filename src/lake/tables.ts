@@ -10,7 +10,11 @@ export type LakePartitioning =
 export interface LakeTable {
   name: string;
   partitioning: LakePartitioning;
-  /** A unique order of the rows inside one partition, so the same rows always give the same file. */
+  /**
+   * A unique order of the rows inside one partition, so the same rows always give the same file. Text keys sort
+   * `COLLATE "C"`: byte order needs no locale, and PostgreSQL compares it with memcmp and abbreviated keys, where
+   * the database's default (`C.UTF-8`, `en_US`…) goes through strcoll — a third of a day of prices' COPY time.
+   */
   orderBy: readonly string[];
   /**
    * The table whose `loaded_at` reveals changed partitions (default: the table itself). The EVM tables are
@@ -19,6 +23,9 @@ export interface LakeTable {
    */
   changes?: { table: string; block: string };
 }
+
+/** A text key in byte order. */
+const c = (column: string) => `${column} COLLATE "C"`;
 
 const evm = (name: string, block: string, orderBy: string[]): LakeTable => ({
   name,
@@ -36,22 +43,22 @@ export const LAKE_TABLES: readonly LakeTable[] = [
   {
     name: 'coingecko_prices',
     partitioning: { kind: 'date', column: 'ts', type: 'timestamptz' },
-    orderBy: ['coin_id', 'vs_currency', 'ts'],
+    orderBy: [c('coin_id'), c('vs_currency'), 'ts'],
   },
   {
     name: 'coingecko_markets',
     partitioning: { kind: 'date', column: 'last_updated', type: 'timestamptz' },
-    orderBy: ['coin_id', 'vs_currency', 'last_updated'],
+    orderBy: [c('coin_id'), c('vs_currency'), 'last_updated'],
   },
   {
     name: 'coincap_asset_history',
     partitioning: { kind: 'date', column: 'ts', type: 'timestamptz' },
-    orderBy: ['asset_id', 'granularity', 'ts'],
+    orderBy: [c('asset_id'), c('granularity'), 'ts'],
   },
   {
     name: 'dune_cow_trades',
     partitioning: { kind: 'date', column: 'block_date', type: 'date' },
-    orderBy: ['tx_hash', 'order_uid', 'evt_index'],
+    orderBy: [c('tx_hash'), c('order_uid'), 'evt_index'],
   },
 ];
 

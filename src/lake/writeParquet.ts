@@ -14,7 +14,9 @@ export interface ParquetFile {
  * Converts a CSV of `columns` (PostgreSQL's COPY csv: unquoted empty is NULL, `""` the empty string) into a
  * zstd Parquet file with typed columns. DuckDB's row-group size is set in rows, from the CSV's bytes per row, so
  * a row group holds about `rowGroupBytes` of uncompressed data (its byte-sized option needs unordered output,
- * and the rows' order is what makes a rerun write the same file).
+ * and the rows' order is what makes a rerun write the same file). The CSV is read by one thread: PostgreSQL's
+ * COPY of the next partition runs beside it, and the parallel reader's per-thread buffers cost more memory
+ * than its speed gives back on partition-sized files (bench/export.ts).
  */
 export async function csvToParquet(
   duck: DuckConnection,
@@ -29,7 +31,7 @@ export async function csvToParquet(
   const types = columns.map((c) => `${duckString(c.name)}: ${duckString(c.type)}`).join(', ');
   await duck.run(
     `COPY (SELECT * FROM read_csv(${duckString(csvFile)}, columns = {${types}}, header = false, auto_detect = false,
-       allow_quoted_nulls = false, quote = '"', escape = '"', delim = ','))
+       allow_quoted_nulls = false, quote = '"', escape = '"', delim = ',', parallel = false))
      TO ${duckString(parquetFile)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows})`,
   );
   const [meta] = await duck.rows(`SELECT num_rows::BIGINT AS n FROM parquet_file_metadata(${duckString(parquetFile)})`);
