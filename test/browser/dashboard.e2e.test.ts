@@ -218,6 +218,18 @@ describe.each(BROWSER_CASES)('dashboard in headless Chromium at $name, in $timez
     const histogram = await seriesData<number>(page, 'chart-cow-improvement');
     expect(histogram).toEqual([...counts.values()]);
     expect(histogram.reduce((a, b) => a + b, 0)).toBe(trades.length);
+
+    // Dune vs the chain: the sandbox's chain holds the same trades, so every day agrees and none is unmatched.
+    const compared = await sandbox.db.query<{ day: string; dune_trades: string; agrees: boolean }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, dune_trades::text AS dune_trades, agrees
+       FROM warehouse.cow_reconciliation_daily ORDER BY day DESC`,
+    );
+    expect(compared.length).toBeGreaterThan(0);
+    expect(compared.every((d) => d.agrees)).toBe(true);
+    expect(await tableCells(page, '#cow-reconciliation', 'day')).toEqual(compared.map((d) => d.day));
+    expect(await tableCells(page, '#cow-reconciliation', 'dune_trades')).toEqual(compared.map((d) => d.dune_trades));
+    expect(new Set(await tableCells(page, '#cow-reconciliation', 'agrees'))).toEqual(new Set(['yes']));
+    expect(await text(page, '#cow-unmatched')).toContain('Every trade is in both');
     await shot('cow');
   });
 
@@ -241,6 +253,20 @@ describe.each(BROWSER_CASES)('dashboard in headless Chromium at $name, in $timez
         expect(points.map((p) => p[1]).sort(), measure).toEqual(rows.map((r) => Number(r[measure])).sort());
       }
     }
+    // Latest transfers: the token's symbol, amounts in token units, addresses shortened (the table fits the card).
+    const transfers = await sandbox.db.query<{ symbol: string; units: string; from: string }>(
+      `SELECT token_symbol AS symbol, amount_units::float8::text AS units, from_address AS "from"
+       FROM warehouse.erc20_transfers ORDER BY block_time DESC, block_number DESC, log_index DESC LIMIT 20`,
+    );
+    expect(transfers.length).toBeGreaterThan(0);
+    expect(await tableCells(page, '#transfers-table', 'token_symbol')).toEqual(transfers.map((t) => t.symbol));
+    expect(
+      (await tableCells(page, '#transfers-table', 'amount_units')).map((v) => Number(v.replaceAll(',', ''))),
+    ).toEqual(transfers.map((t) => Number(Number(t.units).toFixed(2))));
+    const from = (await tableCells(page, '#transfers-table', 'from_address'))[0];
+    expect(from).toBe(`${transfers[0]?.from.slice(0, 6)}…${transfers[0]?.from.slice(-4)}`);
+    const fits = await page.locator('#transfers-table .scroll').evaluate((el) => el.scrollWidth <= el.clientWidth);
+    expect(fits, 'the transfers table is cut off at the right').toBe(true);
     await shot('chain');
   });
 

@@ -3,10 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { type App, createApp } from '../../src/app.ts';
 import type { Db } from '../../src/db/types.ts';
 import { silentLogger } from '../../src/internal/logger.ts';
+import { eventTarget } from '../../src/pipeline/evm/eventsStore.ts';
 import { markSandboxData } from '../../src/pipeline/status.ts';
 import { priceAt } from '../../src/sandbox/coingecko/prices.ts';
 import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../../src/sandbox/coingecko/server.ts';
 import { createServer } from '../../src/server/createServer.ts';
+import { builtInSets, COW_SETTLEMENT, specsOf } from '../../src/sources/evm/events/contracts.ts';
 import { EVM_COLUMNS, EVM_KEYS } from '../../src/sources/evm/rows.ts';
 import { FIXED_NOW_MS } from './clock.ts';
 import { testConfig } from './config.ts';
@@ -124,6 +126,7 @@ async function insertCowTrades(db: Db, nowMs: number): Promise<void> {
       usdc,
     ]);
   }
+  await insertChainTrades(db, rows);
   await db.writeRows(
     {
       table: 'staging.dune_cow_trades',
@@ -146,6 +149,56 @@ async function insertCowTrades(db: Db, nowMs: number): Promise<void> {
       onConflict: 'ignore',
     },
     rows,
+  );
+}
+
+const shipped = builtInSets([], COW_SETTLEMENT);
+const [cowSpec] = specsOf(shipped.cow as NonNullable<typeof shipped.cow>) as [ReturnType<typeof specsOf>[number]];
+const [transferSpec] = specsOf(shipped.erc20 as NonNullable<typeof shipped.erc20>) as [
+  ReturnType<typeof specsOf>[number],
+];
+
+/** The same trades as GPv2Settlement Trade events (chain 1) with the token list, when this build has the tables. */
+async function insertChainTrades(db: Db, dune: unknown[][]): Promise<void> {
+  const [exists] = await db.query<{ rel: string | null }>(
+    `SELECT to_regclass('staging.evm_event_cow_trade')::text AS rel`,
+  );
+  if (!exists?.rel) return;
+  await writeTokens(db);
+  await db.writeRows(
+    eventTarget(db.schemas, cowSpec),
+    dune.map(([tx, uid, index, , time, number, sell, buy, , soldAtoms, , boughtAtoms]) => [
+      1,
+      number,
+      hex(number as number, 32),
+      index,
+      tx,
+      0,
+      COW_SETTLEMENT,
+      time,
+      hex(9, 20),
+      sell,
+      buy,
+      soldAtoms,
+      boughtAtoms,
+      '0',
+      uid,
+    ]),
+  );
+}
+
+async function writeTokens(db: Db): Promise<void> {
+  await db.writeRows(
+    {
+      table: 'staging.evm_tokens',
+      columns: ['chain_id', 'address', 'symbol', 'decimals'],
+      key: ['chain_id', 'address'],
+      onConflict: 'ignore',
+    },
+    [
+      [1, WETH, 'WETH', 18],
+      [1, USDC, 'USDC', 6],
+    ],
   );
 }
 
@@ -228,4 +281,22 @@ async function insertChain(db: Db, nowMs: number): Promise<void> {
   );
   // Logs fill every staging column, in the product's order; blocks fill a subset (the others stay null).
   await write('staging.evm_logs', EVM_COLUMNS.logs, EVM_KEYS.logs, logs);
+  // The same Transfers as evm-events decodes them (erc20_transfers is filled from these).
+  await writeTokens(db);
+  await db.writeRows(
+    eventTarget(db.schemas, transferSpec),
+    logs.map(([, tx, index, number, hash, time, , token, , from, to, , data]) => [
+      1,
+      number,
+      hash,
+      index,
+      tx,
+      0,
+      token,
+      time,
+      `0x${String(from).slice(26)}`,
+      `0x${String(to).slice(26)}`,
+      BigInt(data as string).toString(),
+    ]),
+  );
 }

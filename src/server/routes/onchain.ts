@@ -22,6 +22,23 @@ export const onchainRoutes: FastifyPluginAsync<ServerDeps> = async (server, { re
     spec: { schema: 'warehouse', name: 'cow_daily', time: ['day', 'block_date', 'date'], tieBreak: [] },
   });
   relationRoute(server, relations, {
+    url: '/api/cow/reconciliation',
+    tag: 'cow',
+    summary: 'CoW trades and volume per day from Dune and from the chain (warehouse.cow_reconciliation_daily)',
+    spec: { schema: 'warehouse', name: 'cow_reconciliation_daily', time: ['day'], tieBreak: [] },
+  });
+  relationRoute(server, relations, {
+    url: '/api/cow/unmatched',
+    tag: 'cow',
+    summary: 'CoW trades found in Dune or on the chain only (warehouse.cow_unmatched_trades)',
+    spec: {
+      schema: 'warehouse',
+      name: 'cow_unmatched_trades',
+      time: ['block_time', 'day'],
+      tieBreak: ['tx_hash', 'order_uid'],
+    },
+  });
+  relationRoute(server, relations, {
     url: '/api/chain/daily',
     tag: 'chain',
     summary: 'Blocks, transactions, gas and base fee per day (warehouse.chain_daily)',
@@ -30,7 +47,7 @@ export const onchainRoutes: FastifyPluginAsync<ServerDeps> = async (server, { re
   relationRoute(server, relations, {
     url: '/api/chain/transfers',
     tag: 'chain',
-    summary: 'ERC-20 transfers decoded from the chain logs (warehouse.erc20_transfers)',
+    summary: 'ERC-20 transfers of the token list, with symbol and amount in token units (warehouse.erc20_transfers)',
     spec: {
       schema: 'warehouse',
       name: 'erc20_transfers',

@@ -99,3 +99,10 @@ SELECT day, min(volume_token) AS volume_token,
     AND coalesce(sum(dune_volume), 0) = coalesce(sum(chain_volume), 0) AS agrees
 FROM {warehouse}.cow_reconciliation
 GROUP BY day;
+
+-- The trades found in one source only: what the CoW page and the quality check name.
+CREATE OR REPLACE VIEW {warehouse}.cow_unmatched_trades AS
+SELECT day, tx_hash, order_uid, CASE found_in WHEN 'dune' THEN 'chain' ELSE 'dune' END AS missing_from,
+  coalesce(dune_block_time, chain_block_time) AS block_time, volume_token, coalesce(dune_volume, chain_volume) AS volume
+FROM {warehouse}.cow_reconciliation
+WHERE found_in <> 'both';

@@ -1,6 +1,6 @@
 import { csvLink, jobsLike, rows } from '../lib/api.js';
 import { draw, grid, timeAxis } from '../lib/charts.js';
-import { card, empty, fill, fmtNumber, h, table } from '../lib/dom.js';
+import { card, empty, fill, fmtNumber, fmtTime, h, table } from '../lib/dom.js';
 
 /** Columns of chain_daily that are not measures (the block range of a day is bookkeeping, not a trend). */
 const KEYS = new Set(['day', 'date', 'block_date', 'chain_id', 'first_block', 'last_block']);
@@ -35,13 +35,20 @@ export default {
           ? empty('No ERC-20 transfers yet', jobs)
           : [
               table(
-                Object.keys(latest[0])
-                  .slice(0, 9)
-                  .map((key) => ({
-                    key,
-                    label: key,
-                    format: (v) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : v),
-                  })),
+                [
+                  { key: 'block_time', label: 'Time', format: fmtTime },
+                  { key: 'block_number', label: 'Block', num: true },
+                  { key: 'token_symbol', label: 'Token', format: (v, r) => v ?? address(r.token_address) },
+                  { key: 'from_address', label: 'From', format: address },
+                  { key: 'to_address', label: 'To', format: address },
+                  {
+                    key: 'amount_units',
+                    label: 'Amount',
+                    num: true,
+                    format: (v, r) => (v === null ? r.amount : fmtNumber(v)),
+                  },
+                  { key: 'transaction_hash', label: 'Tx', format: address },
+                ],
                 latest,
               ),
               h(
@@ -54,6 +61,12 @@ export default {
     };
   },
 };
+
+/** `0x1234…abcd`, the whole value on hover. */
+function address(value) {
+  const s = String(value ?? '');
+  return h('code', { title: s }, s.length > 14 ? `${s.slice(0, 6)}…${s.slice(-4)}` : s);
+}
 
 function drawMeasures(el, days) {
   const dayKey = ['day', 'date', 'block_date'].find((k) => k in days[0]);

@@ -8,6 +8,8 @@ const MAX_TRADES = 5000;
 const BIN_BPS = 5;
 /** Bins stop at the largest |improvement| rounded up to a bin, at most this far out. */
 const MAX_EDGE_BPS = 100;
+/** Trades found in one source only listed, at most. */
+const MAX_UNMATCHED = 200;
 
 /** CoW trades: execution vs market price, daily volume, and the distribution of price improvement. */
 export default {
@@ -18,6 +20,7 @@ export default {
     const volume = h('div', { class: 'chart', id: 'chart-cow-volume' });
     const improvement = h('div', { class: 'chart', id: 'chart-cow-improvement' });
     const latest = h('div', { id: 'cow-table' });
+    const reconciliation = h('div', { id: 'cow-reconciliation' });
     const content = h(
       'div',
       { class: 'page-content' },
@@ -30,14 +33,17 @@ export default {
         card(`Price improvement vs market (bps, ${BIN_BPS} bps bins)`, improvement),
       ),
       card('Latest trades', latest),
+      card('Dune vs the chain, per day (trades matched by tx hash and order uid)', reconciliation),
     );
     const message = h('div');
     root.append(message, content);
 
     return async () => {
-      const [trades, days] = await Promise.all([
+      const [trades, days, compared, unmatched] = await Promise.all([
         rows('/api/cow/trades', { order: 'desc' }, MAX_TRADES),
         rows('/api/cow/daily', { order: 'asc' }),
+        rows('/api/cow/reconciliation', { order: 'desc' }),
+        rows('/api/cow/unmatched', { order: 'desc' }, MAX_UNMATCHED),
       ]);
       if (trades.length === 0) {
         content.hidden = true;
@@ -118,6 +124,57 @@ export default {
           h('a', { href: csvLink('/api/cow/daily', { limit: 10000 }) }, 'Daily stats as CSV'),
         ),
       );
+      fill(reconciliation, ...reconciled(compared, unmatched));
     };
   },
 };
+
+/** The per-day comparison and every trade found in one source only, or why there is nothing to compare. */
+function reconciled(days, unmatched) {
+  if (days.length === 0) {
+    return [
+      h(
+        'p',
+        { class: 'muted' },
+        'Nothing to compare yet: load the cow set with evm-events (crypto-etl run evm-events).',
+      ),
+    ];
+  }
+  const token = days[0].volume_token ?? '';
+  const units = (v) => fmtNumber(v);
+  return [
+    table(
+      [
+        { key: 'day', label: 'Day', format: (v) => String(v).slice(0, 10) },
+        { key: 'dune_trades', label: 'Trades (Dune)', num: true, format: units },
+        { key: 'chain_trades', label: 'Trades (chain)', num: true, format: units },
+        { key: 'dune_volume', label: `Volume ${token} (Dune)`, num: true, format: units },
+        { key: 'chain_volume', label: `Volume ${token} (chain)`, num: true, format: units },
+        { key: 'agrees', label: 'Agrees', format: (v) => (v === true || v === 'true' ? 'yes' : 'NO') },
+      ],
+      days,
+    ),
+    unmatched.length === 0
+      ? h('p', { class: 'muted', id: 'cow-unmatched' }, 'Every trade is in both Dune and the chain.')
+      : h(
+          'div',
+          { id: 'cow-unmatched' },
+          h('p', {}, `${unmatched.length} trade(s) in one source only:`),
+          table(
+            [
+              { key: 'block_time', label: 'Time', format: fmtTime },
+              { key: 'missing_from', label: 'Missing from' },
+              { key: 'tx_hash', label: 'Tx', format: (v) => h('code', { title: v }, short(v)) },
+              { key: 'order_uid', label: 'Order uid', format: (v) => h('code', { title: v }, short(v)) },
+              { key: 'volume', label: token, num: true, format: units },
+            ],
+            unmatched,
+          ),
+        ),
+  ];
+}
+
+function short(hex) {
+  const s = String(hex);
+  return s.length > 14 ? `${s.slice(0, 8)}…${s.slice(-4)}` : s;
+}
