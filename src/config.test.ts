@@ -61,7 +61,9 @@ describe('loadConfig', () => {
       expect(isEtlError(error, 'ETL_CONFIG_INVALID')).toBe(true);
       const message = (error as Error).message;
       expect(message).toMatch(/COINGECKO_PLAN \(got "gold"\)/);
-      expect(message).toMatch(/DATABASE_URL \(got "sqlite:\/\/admin:\*\*\*@db:5432\/x"\): expected postgres:\/\/… or mysql:\/\/…/);
+      expect(message).toMatch(
+        /DATABASE_URL \(got "sqlite:\/\/admin:\*\*\*@db:5432\/x"\): expected postgres:\/\/… or mysql:\/\/…/,
+      );
       expect(message).toMatch(/REDIS_URL \(got "http:\/\/:\*\*\*@cache:6379"\)/);
       for (const secret of ['hunter2secret', 'redispass99', 'smtppass77']) expect(message).not.toContain(secret);
       expect(message).toMatch(/STAGING_SCHEMA \(got "Bad-Name"\): expected a lowercase SQL identifier/);
@@ -93,5 +95,35 @@ describe('loadConfig', () => {
       EVM_RPC_URLS: 'https://x.quiknode.pro/0123456789abcdef0123456789abcdef/',
     });
     expect(configSecrets(config)).toEqual(['CG-abcdef', '0123456789abcdef0123456789abcdef']);
+  });
+
+  it("args: the API's limits, proxy trust and read-only login", () => {
+    expect(load({}).api).toEqual({
+      queryTimeoutMs: 5_000,
+      poolWaitMs: 2_000,
+      requestTimeoutMs: 30_000,
+      rateLimitPerMin: 600,
+      trustProxy: false,
+      dbUser: 'crypto_etl_api',
+      dbPassword: undefined,
+    });
+    expect(load({ API_TRUST_PROXY: 'true' }).api.trustProxy).toBe(true);
+    expect(load({ API_TRUST_PROXY: '10.0.0.0/8,loopback' }).api.trustProxy).toBe('10.0.0.0/8,loopback');
+    expect(() => load({ API_DB_USER: 'Robert"; DROP' })).toThrow(/API_DB_USER .*expected a lowercase role name/);
+    expect(() => load({ API_RATE_LIMIT_PER_MIN: '-1' })).toThrow(/API_RATE_LIMIT_PER_MIN/);
+  });
+
+  it("behavior: the API login's password is API_DB_PASSWORD, else derived from the owner's, and is a secret", () => {
+    const owner = 'postgres://crypto:owner-pass-1@db:5432/crypto';
+    const derived = load({ DATABASE_URL: owner }).api.dbPassword;
+    expect(derived).toMatch(/^[\w-]{43}$/);
+    // Every process given the same DATABASE_URL agrees; another owner password gives another one.
+    expect(load({ DATABASE_URL: owner }).api.dbPassword).toBe(derived);
+    expect(load({ DATABASE_URL: owner.replace('owner-pass-1', 'owner-pass-2') }).api.dbPassword).not.toBe(derived);
+    expect(derived).not.toContain('owner-pass-1');
+    expect(configSecrets(load({ DATABASE_URL: owner }))).toContain(derived);
+    expect(load({ DATABASE_URL: owner, API_DB_PASSWORD: 'chosen' }).api.dbPassword).toBe('chosen');
+    // No owner password (trust or peer authentication): none for the login either.
+    expect(load({ DATABASE_URL: 'postgres://postgres@db/crypto' }).api.dbPassword).toBeUndefined();
   });
 });

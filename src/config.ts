@@ -1,8 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
-import { maskUrlPasswords } from './internal/redact.ts';
 import { EtlError } from './internal/errors.ts';
+import { maskUrlPasswords } from './internal/redact.ts';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -23,6 +24,13 @@ const url = z.url({ message: 'expected a URL such as https://host/path' });
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (v === '' ? undefined : v), schema.optional()) as unknown as z.ZodOptional<T>;
 
+/** Fastify's `trustProxy`: off, every proxy, or the proxies' addresses (comma-separated). */
+function trustProxy(value: string): boolean | string {
+  const v = value.trim();
+  if (v === '' || v === 'false' || v === 'no') return false;
+  return v === 'true' || v === 'yes' ? true : v;
+}
+
 /** Every setting, with its default. `.env.example` documents each one; keep the two in step. */
 const envSchema = z.object({
   DATABASE_URL: optional(
@@ -42,6 +50,21 @@ const envSchema = z.object({
   // 5 attempts × 20 s + at most 7.5 s of backoff: a hung upstream fails a run within 2 minutes.
   HTTP_TIMEOUT_MS: int(100).default(20_000),
   HTTP_MAX_RETRIES: int(0).max(10).default(4),
+
+  API_QUERY_TIMEOUT_MS: int(100).default(5_000),
+  API_POOL_WAIT_MS: int(50).default(2_000),
+  API_REQUEST_TIMEOUT_MS: int(1_000).default(30_000),
+  API_RATE_LIMIT_PER_MIN: int(0).default(600),
+  API_TRUST_PROXY: z
+    .string()
+    .regex(/^[\w:./,\s]*$/, "expected true, false or the proxies' addresses, such as 10.0.0.0/8,loopback")
+    .default('false')
+    .transform(trustProxy),
+  API_DB_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lowercase role name such as crypto_etl_api')
+    .default('crypto_etl_api'),
+  API_DB_PASSWORD: optional(z.string()),
 
   COINGECKO_API_URL: optional(url),
   COINGECKO_API_KEY: optional(z.string()),
@@ -151,6 +174,18 @@ function buildConfig(env: Env, schedules: Record<string, string>) {
     apiToken: env.API_TOKEN,
     sandbox: env.SANDBOX,
     http: { timeoutMs: env.HTTP_TIMEOUT_MS, maxRetries: env.HTTP_MAX_RETRIES },
+    /** The HTTP server's limits and the login it reads the database as (docs/api.md, "Limits"). */
+    api: {
+      queryTimeoutMs: env.API_QUERY_TIMEOUT_MS,
+      poolWaitMs: env.API_POOL_WAIT_MS,
+      requestTimeoutMs: env.API_REQUEST_TIMEOUT_MS,
+      /** Requests per minute per client; 0: no limit. */
+      rateLimitPerMin: env.API_RATE_LIMIT_PER_MIN,
+      trustProxy: env.API_TRUST_PROXY,
+      dbUser: env.API_DB_USER,
+      /** API_DB_PASSWORD, else derived from DATABASE_URL's password, else none (trust authentication only). */
+      dbPassword: env.API_DB_PASSWORD ?? derivedPassword(env.DATABASE_URL),
+    },
     coingecko: {
       apiUrl: env.COINGECKO_API_URL ?? DEFAULT_COINGECKO_URL[env.COINGECKO_PLAN],
       apiKey: env.COINGECKO_API_KEY,
@@ -276,6 +311,7 @@ export function configSecrets(config: Config): string[] {
     config.coincap.apiKey,
     config.dune.apiKey,
     config.apiToken,
+    config.api.dbPassword,
     config.s3.secretAccessKey,
     ...[config.databaseUrl, config.queue.redisUrl, config.alerts.smtpUrl].map(urlPassword),
     // A Slack or Teams webhook's path is its credential.
@@ -283,6 +319,16 @@ export function configSecrets(config: Config): string[] {
     ...config.evm.rpcUrls.flatMap((u) => new URL(u).pathname.split('/').filter((p) => p.length >= 24)),
   ];
   return secrets.filter((s): s is string => !!s);
+}
+
+/**
+ * The API login's password when API_DB_PASSWORD is unset: an HMAC of the owner's password, so every process
+ * given the same DATABASE_URL agrees on it without another secret to distribute, and knowing it reveals nothing
+ * of the owner's. No owner password, no derived one: the role then has none (trust authentication only).
+ */
+function derivedPassword(databaseUrl: string | undefined): string | undefined {
+  const owner = urlPassword(databaseUrl);
+  return owner ? createHmac('sha256', owner).update('crypto-etl api reader').digest('base64url') : undefined;
 }
 
 function urlPassword(url: string | undefined): string | undefined {

@@ -36,6 +36,10 @@ export type ErrorCode =
   | 'ETL_QUALITY_CHECK_FAILED'
   | 'ETL_API_UNAUTHORIZED'
   | 'ETL_API_DISABLED'
+  | 'ETL_API_RATE_LIMITED'
+  | 'ETL_API_BUSY'
+  | 'ETL_API_CLIENT_GONE'
+  | 'ETL_QUERY_TIMEOUT'
   | 'ETL_LAKE';
 
 export interface EtlErrorOptions {

@@ -10,6 +10,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ETL_JOB_UNKNOWN: 404,
   ETL_JOB_ALREADY_RUNNING: 409,
   ETL_DB: 503,
+  ETL_API_RATE_LIMITED: 429,
+  ETL_API_BUSY: 503,
+  ETL_QUERY_TIMEOUT: 503,
+  // Nobody reads this answer: nginx's "client closed request", kept out of the error log.
+  ETL_API_CLIENT_GONE: 499,
   ETL_DB_UNAVAILABLE: 503,
 };
 
@@ -39,9 +44,18 @@ export function validationError(error: FastifyError, request: FastifyRequest): E
     : params.additionalProperty
       ? 'is not a parameter of this endpoint: see /docs'
       : (issue?.message ?? 'is invalid');
-  return new EtlError('ETL_INPUT_INVALID', `Invalid ${WHERE[context] ?? context} "${name}"${shown}: ${expected}`, {
-    details: { parameter: name, in: context },
-  });
+  // The offset cap (pagination.ts) is not a typo to fix but a way to ask differently.
+  const hint =
+    name === 'offset' && issue?.keyword === 'maximum'
+      ? ': deeper rows are reached by narrowing from/to or filtering'
+      : '';
+  return new EtlError(
+    'ETL_INPUT_INVALID',
+    `Invalid ${WHERE[context] ?? context} "${name}"${shown}: ${expected}${hint}`,
+    {
+      details: { parameter: name, in: context },
+    },
+  );
 }
 
 /** One error handler for the whole server: `EtlError.code` → HTTP status, a JSON body naming the code. */
@@ -52,12 +66,14 @@ export function createErrorHandler(log: Logger) {
       const status = STATUS[known.code] ?? 500;
       if (status >= 500) log.error({ err: known, url: request.url }, 'request failed');
       if (status === 401) reply.header('www-authenticate', 'Bearer');
+      if (known.code === 'ETL_API_BUSY') reply.header('retry-after', '1');
       return reply.status(status).send({ error: known.code, message: known.message, ...known.details });
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) log.error({ err: error, url: request.url }, 'request failed');
     return reply.status(status).send({
-      error: error.code ?? 'ERROR',
+      // A driver's code (a PostgreSQL SQLSTATE) says nothing a client can act on, and tells how we store data.
+      error: status >= 500 ? 'ERROR' : (error.code ?? 'ERROR'),
       message: status >= 500 ? 'internal error: see the server log' : error.message,
     });
   };

@@ -5,6 +5,13 @@ import { errorResponse } from './deps.ts';
 /** The most rows one page may hold. */
 export const MAX_LIMIT = 10_000;
 
+/**
+ * The deepest page: PostgreSQL reads and drops every skipped row, so an unbounded offset let one request sort
+ * a whole table (`offset=900000` over 1M transfers: 7 s and a 260 MB spill). Deeper rows are reached by
+ * narrowing the window (`from`/`to`, a filter), which the indexes serve.
+ */
+export const MAX_OFFSET = 10_000;
+
 /** Query parameters every table endpoint takes: a page (`limit`, `offset`) and the `format` of the answer. */
 export const pageParams = {
   limit: {
@@ -14,7 +21,13 @@ export const pageParams = {
     default: 100,
     description: `Rows per page (1–${MAX_LIMIT})`,
   },
-  offset: { type: 'integer', minimum: 0, default: 0, description: 'Rows to skip: the `nextOffset` of the last page' },
+  offset: {
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_OFFSET,
+    default: 0,
+    description: `Rows to skip (0–${MAX_OFFSET}): the \`nextOffset\` of the last page. Deeper rows: narrow \`from\`/\`to\` or filter`,
+  },
   format: {
     type: 'string',
     enum: ['json', 'csv'],

@@ -6,6 +6,9 @@ import type { Db, Queryable, Row } from '../db/types.ts';
 import { keepAliveOnError, orUnavailable } from '../db/unavailable.ts';
 import { EtlError } from '../internal/errors.ts';
 import { redactUrl } from '../internal/redact.ts';
+import { assertOnlyReads, LOGIN_REFUSED, provisionReaderLogin } from './readerLogin.ts';
+import { type ReaderLimits, readerQuery } from './readerQuery.ts';
+import { requestSignal } from './requestSignal.ts';
 
 /** The role migration 0006 creates: SELECT on the etl, staging and warehouse schemas, nothing else. */
 export const READONLY_ROLE = 'crypto_etl_readonly';
@@ -19,8 +22,11 @@ export interface ReadOnlyDb {
 
 /**
  * The database as the API and dashboard see it: every read runs as the read-only role, so a bug in a
- * route can never write. PostgreSQL: a pool of its own whose sessions start as the role, read-only.
- * PGlite (one connection shared with the jobs): each read is a read-only transaction under `SET LOCAL ROLE`.
+ * route can never write. PostgreSQL: a pool of its own that logs in as API_DB_USER (SELECT only, see
+ * readerLogin.ts), whose sessions start as the role, read-only, under `statement_timeout`; a read waits
+ * API_POOL_WAIT_MS at most for a connection and is cancelled when its client goes away.
+ * PGlite (one connection shared with the jobs): each read is a read-only transaction under `SET LOCAL ROLE`;
+ * it has no logins, no statement timeout and no cancel (see docs/api.md).
  * MySQL: no role yet (the engine's migrations do not create one); reads use the main connection.
  */
 export async function openReadOnlyDb(config: Config, db: Db): Promise<ReadOnlyDb> {
@@ -29,19 +35,33 @@ export async function openReadOnlyDb(config: Config, db: Db): Promise<ReadOnlyDb
     // The app's own handle: the app closes it, not the server.
     return { db: { ...db, close: async () => {} }, mode: `${db.kind}: no read-only role, see docs/api.md` };
   }
+  const { api } = config;
   const url = new URL(config.databaseUrl);
-  const options = [url.searchParams.get('options'), `-c role=${READONLY_ROLE} -c default_transaction_read_only=on`];
+  url.username = api.dbUser;
+  url.password = api.dbPassword ?? '';
+  const options = [
+    url.searchParams.get('options'),
+    `-c role=${READONLY_ROLE} -c default_transaction_read_only=on -c statement_timeout=${api.queryTimeoutMs}`,
+  ];
   url.searchParams.set('options', options.filter(Boolean).join(' '));
+  const open = () => postgresReader(url.toString(), db, api);
   try {
-    return { db: await postgresReader(url.toString(), db), mode: `PostgreSQL pool as role ${READONLY_ROLE}` };
+    const reader = await open().catch(async (error) => {
+      if (!LOGIN_REFUSED.has((error as { code?: string }).code ?? '')) throw error;
+      // The first start (or a new password): the DATABASE_URL user creates the login, then it is tried again.
+      await provisionReaderLogin(db, { user: api.dbUser, password: api.dbPassword }, READONLY_ROLE);
+      return open();
+    });
+    return { db: reader, mode: `PostgreSQL pool logged in as ${api.dbUser}, reading as role ${READONLY_ROLE}` };
   } catch (error) {
+    if (error instanceof EtlError) throw error;
     throw new EtlError(
       'ETL_DB',
-      `The server cannot read as role ${READONLY_ROLE} at ${redactUrl(config.databaseUrl)}: ${(error as Error).message}`,
+      `The server cannot read as ${api.dbUser} (role ${READONLY_ROLE}) at ${redactUrl(config.databaseUrl)}: ${(error as Error).message}`,
       {
         cause: error,
         details: {
-          hint: `run "crypto-etl migrate" as the owner of the schemas (migration 0006 creates the role), or GRANT ${READONLY_ROLE} TO the DATABASE_URL user`,
+          hint: `run "crypto-etl migrate" as the owner of the schemas (migration 0006 creates ${READONLY_ROLE}); serve creates its login ${api.dbUser} as the DATABASE_URL user, which needs CREATEROLE for it, or create it yourself: CREATE ROLE ${api.dbUser} LOGIN NOINHERIT PASSWORD '<API_DB_PASSWORD>' IN ROLE ${READONLY_ROLE}`,
         },
       },
     );
@@ -56,14 +76,25 @@ const readOnly = () =>
  * over and over, and planning them once per connection costs more than running them (0.6 ms vs 0.15 ms for
  * a page of prices over 10M rows).
  */
-async function postgresReader(url: string, db: Db): Promise<Db> {
+async function postgresReader(url: string, db: Db, limits: ReaderLimits): Promise<Db> {
   // 10 connections: more only queue in PostgreSQL (bench/api: 8, 20 and 2 gave the same throughput on 2 cores).
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: limits.poolWaitMs });
   // A dropped connection must not end the process; the requests it fails answer 503 and are logged as such.
   pool.on('connect', (client) => keepAliveOnError(client, undefined, 'api'));
   pool.on('error', () => {});
-  // Fail at start with a clear message (a missing role, no membership) rather than at the first request.
-  (await pool.connect()).release();
+  // Fail at start with a clear message (a missing role, no membership, a login that can do more than read)
+  // rather than at the first request.
+  try {
+    const probe = await pool.connect();
+    try {
+      await assertOnlyReads(probe, READONLY_ROLE);
+    } finally {
+      probe.release();
+    }
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
   const names = new Map<string, string>();
   const nameOf = (sql: string) => {
     const known = names.get(sql);
@@ -76,10 +107,12 @@ async function postgresReader(url: string, db: Db): Promise<Db> {
     kind: db.kind,
     dialect: db.dialect,
     schemas: db.schemas,
-    query: async <T extends Row = Row>(sql: string, params?: readonly unknown[]) =>
-      (await orUnavailable(pool.query({ name: nameOf(sql), text: sql, values: params as unknown[] }))).rows as T[],
+    query: async <T extends Row = Row>(sql: string, params?: readonly unknown[]) => {
+      const query = { name: nameOf(sql), text: sql, values: params as unknown[] };
+      return (await orUnavailable(readerQuery(pool, query, limits, requestSignal()))).rows as T[];
+    },
     exec: async (sql) => {
-      await orUnavailable(pool.query(sql));
+      await orUnavailable(readerQuery(pool, { text: sql }, limits, requestSignal()));
     },
     writeRows: readOnly,
     transaction: readOnly,

@@ -47,6 +47,9 @@ describe('Bull Board at /jobs/queues', () => {
     const page = await server.inject({ url: '/jobs/queues', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
+    // The board is under the server's CSP (its bundles are its own; Google's font stylesheet is not loaded).
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
     // The page's assets resolve against its <base href>, under the same token.
     const base = /<base href="([^"]+)"/.exec(page.body)?.[1] ?? '';
     const css = /href="(static\/css\/[^"]+\.css)"/.exec(page.body)?.[1] ?? 'missing.css';
@@ -65,8 +68,16 @@ describe('Bull Board at /jobs/queues', () => {
   it('error: retrying from the board is refused (a retried run would escape the one-run-per-job guarantee)', async () => {
     const { server } = await serve({ API_TOKEN: TOKEN });
     const headers = { authorization: `Bearer ${TOKEN}` };
-    for (const url of ['/jobs/queues/api/queues/jobs/retry/failed', '/jobs/queues/api/queues/jobs/some-run/retry']) {
-      const res = await server.inject({ method: 'PUT', url, headers });
+    // Matched on the route the router resolved: an encoded path (%72 is "r") reaches the same route, and is refused.
+    for (const [method, url] of [
+      ['PUT', '/jobs/queues/api/queues/jobs/retry/failed'],
+      ['PUT', '/jobs/queues/api/queues/jobs/some-run/retry'],
+      ['PUT', '/jobs/queues/api/queues/jobs/%72etry/failed'],
+      ['PUT', '/jobs/queues/api/queues/jobs/some-run/%72%65try'],
+      ['PUT', '/jobs/queues/api/queues/%6aobs/retry/completed?x=1'],
+      ['POST', '/jobs/queues/api/queues/jobs/%61dd'],
+    ] as const) {
+      const res = await server.inject({ method, url, headers, ...(method === 'POST' ? { payload: {} } : {}) });
       expect(res.statusCode, url).toBe(403);
       expect(res.json()).toMatchObject({
         error: 'ETL_QUEUE_RETRY_DISABLED',

@@ -10,8 +10,18 @@ import type { ServerDeps } from '../deps.ts';
 /** Where Bull Board lives: the queue monitor (Flower's role in the seeds). */
 export const QUEUES_PATH = '/jobs/queues';
 
-/** Bull Board's two retry routes: every job of a status, and one job. */
-const RETRY_ROUTE = new RegExp(`^${QUEUES_PATH}/api/queues/[^/]+/(?:retry/[^/]+|[^/]+/retry)$`);
+/**
+ * Bull Board's routes that would start a run outside the job's deduplication id, so beside a new run of the
+ * same job: retry every job of a status, retry one job, add a job. Matched on the route the router resolved
+ * (`request.routeOptions.url`), not on the raw URL, which `%72etry` or any other encoding walks around.
+ */
+const REFUSED_ROUTES = new Set(
+  [
+    '/api/queues/:queueName/retry/:queueStatus',
+    '/api/queues/:queueName/:jobId/retry',
+    '/api/queues/:queueName/add',
+  ].map((route) => `${QUEUES_PATH}${route}`),
+);
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
@@ -62,11 +72,11 @@ export const queueRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app 
   // The board's own routes stay out of the OpenAPI document: they are a UI, not the product's API.
   // The board hides its retry buttons (below), but its API would still retry: refuse that too.
   server.addHook('preHandler', async (request, reply) => {
-    if (request.method === 'PUT' && RETRY_ROUTE.test(request.url.split('?')[0] ?? '')) {
+    if (REFUSED_ROUTES.has(request.routeOptions.url ?? '')) {
       return reply.status(403).send({
         error: 'ETL_QUEUE_RETRY_DISABLED',
         message:
-          'Retrying a finished run is off: it would run beside any new run of the job. Start the job again instead: crypto-etl run <job>, or POST /api/jobs/<job>/run',
+          'Retrying a finished run or adding a job by hand is off: it would run beside any new run of the job. Start the job again instead: crypto-etl run <job>, or POST /api/jobs/<job>/run',
       });
     }
   });
