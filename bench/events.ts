@@ -14,11 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { encodeAbiParameters, type Hex, pad, toHex } from 'viem';
 import { openPostgres } from '../src/db/postgres.ts';
 import { silentLogger } from '../src/internal/logger.ts';
+import { runEvmEvents } from '../src/jobs/evmEventsJob.ts';
 import { createRunner } from '../src/pipeline/runner.ts';
 import { jsonRpc, startAnvil } from '../src/sandbox/evm/anvil.ts';
 import { emitCalldata, setLogEmitter } from '../src/sandbox/evm/logEmitter.ts';
 import { TRANSFER_EVENT } from '../src/sources/evm/events/contracts.ts';
-import { runEvmEvents } from '../src/sources/evm/eventsJob.ts';
 import { testConfig } from '../test/helpers/config.ts';
 import { DEFAULT_SCHEMAS, openTestDb } from '../test/helpers/databases.ts';
 

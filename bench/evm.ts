@@ -9,10 +9,10 @@
  * is created and dropped.
  */
 import { silentLogger } from '../src/internal/logger.ts';
+import { runEvmBlocks } from '../src/jobs/evmJobs.ts';
 import { createRunner } from '../src/pipeline/runner.ts';
 import { jsonRpc, startAnvil } from '../src/sandbox/evm/anvil.ts';
 import { createChainDriver } from '../src/sandbox/evm/chainDriver.ts';
-import { runEvmBlocks } from '../src/sources/evm/jobs.ts';
 import { testConfig } from '../test/helpers/config.ts';
 import { count, openTestDb } from '../test/helpers/databases.ts';
 

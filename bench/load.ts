@@ -13,8 +13,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { copyChunks } from '../src/db/copyText.ts';
 import { silentLogger } from '../src/internal/logger.ts';
 import { createRunner } from '../src/pipeline/runner.ts';
-import { defineStream } from '../src/pipeline/stream.ts';
 import { priceRecord } from '../src/sources/coingecko/schemas.ts';
+import { defineStream } from '../src/sources/stream.ts';
 import { openTestDb } from '../test/helpers/databases.ts';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/internal/logger.ts';
-import { backfill } from '../src/sources/files/backfill.ts';
+import { backfill } from '../src/pipeline/files/backfill.ts';
 import { runCli } from './helpers/cli.ts';
 import { testConfig } from './helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';

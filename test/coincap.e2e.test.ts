@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
+import { readWatermark } from '../src/db/watermarks.ts';
 import { silentLogger } from '../src/internal/logger.ts';
 import { createRunner, type Runner } from '../src/pipeline/runner.ts';
-import { readWatermark } from '../src/pipeline/watermarks.ts';
 import { type CoinCapEmulator, startCoinCapEmulator } from '../src/sandbox/coincap/server.ts';
 import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../src/sandbox/coingecko/server.ts';
 import { assetsStream } from '../src/sources/coincap/assetsStream.ts';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readWatermark } from '../src/db/watermarks.ts';
 import { silentLogger } from '../src/internal/logger.ts';
 import { createRunner, type Runner } from '../src/pipeline/runner.ts';
-import { readWatermark } from '../src/pipeline/watermarks.ts';
 import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../src/sandbox/coingecko/server.ts';
 import { createCoinGeckoClient } from '../src/sources/coingecko/client.ts';
 import { coinsStream } from '../src/sources/coingecko/coinsStream.ts';

@@ -5,11 +5,11 @@ import type { StreamProgress } from '../src/pipeline/runner.ts';
 import { type Anvil, startAnvil } from '../src/sandbox/evm/anvil.ts';
 import { type ChainDriver, createChainDriver } from '../src/sandbox/evm/chainDriver.ts';
 import { checkEvmBlocks } from '../src/transforms/quality/evmBlocks.ts';
-import { testConfig } from '../test/helpers/config.ts';
-import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../test/helpers/databases.ts';
-import { type RpcProxy, startRpcProxy } from '../test/helpers/rpcProxy.ts';
 import { expectSameFields, type Json } from './fixtures/evm/fields.ts';
 import { runEvmJob } from './fixtures/evm/runJob.ts';
+import { testConfig } from './helpers/config.ts';
+import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
+import { type RpcProxy, startRpcProxy } from './helpers/rpcProxy.ts';
 
 describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
   let anvil: Anvil;

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/types.ts';
+import { readWatermark } from '../src/db/watermarks.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
-import { readWatermark } from '../src/pipeline/watermarks.ts';
 import { checkEvmBlocks } from '../src/transforms/quality/evmBlocks.ts';
 import { expectSameFields, type Json } from './fixtures/evm/fields.ts';
 import { gethHiveChain, parityMainnet, type RecordedChain } from './fixtures/evm/recorded.ts';

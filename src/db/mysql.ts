@@ -53,10 +53,11 @@ async function writeRowsMysql(conn: Conn, target: WriteTarget, rows: readonly (r
   const rest = target.columns.filter((c) => !target.key.includes(c));
   const firstKey = q(target.key[0] as string);
   const volatile = rest.filter((c) => target.volatile?.includes(c));
-  const same = rest
-    .filter((c) => !volatile.includes(c))
-    .map((c) => `${q(c)} <=> VALUES(${q(c)})`)
-    .join(' AND ') || 'TRUE';
+  const same =
+    rest
+      .filter((c) => !volatile.includes(c))
+      .map((c) => `${q(c)} <=> VALUES(${q(c)})`)
+      .join(' AND ') || 'TRUE';
   const update =
     target.onConflict === 'ignore' || rest.length === 0
       ? `${firstKey} = ${firstKey}`

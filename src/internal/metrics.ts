@@ -1,5 +1,20 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { RunnerHooks, RunResult } from '../pipeline/runner.ts';
+
+/** What the metrics need of a finished run (the runner's result has these fields and more). */
+export interface FinishedRun {
+  job: string;
+  stream: string;
+  status: string;
+  rowsLoaded: number;
+  rowsRejected: number;
+  durationMs: number;
+}
+
+/** The runner's hooks as the metrics implement them (they fit `createRunner({ hooks })`). */
+export interface MetricsRunnerHooks {
+  runFinished(result: FinishedRun): void;
+  schemaChanged(stream: string, change: { field: string; kind: string }): void;
+}
 
 /** Counts read at scrape time from a source every process shares (the database, the queue). */
 export interface MetricsSources {
@@ -17,7 +32,7 @@ export interface MetricsSources {
 export interface Metrics {
   registry: Registry;
   /** Pass to `createRunner({ hooks })`: counts runs, rows and durations as each stream run ends. */
-  runnerHooks: RunnerHooks;
+  runnerHooks: MetricsRunnerHooks;
   /** Pass as `onResponse` to HTTP clients: one count per upstream answer (status 0 = no answer). */
   upstreamResponse(upstream: string, status: number): void;
   /** Adds gauges read at scrape time; a source that fails leaves its gauge empty for that scrape. */
@@ -145,7 +160,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): Metrics {
   return {
     registry,
     runnerHooks: {
-      runFinished(result: RunResult) {
+      runFinished(result: FinishedRun) {
         const labels = { job: result.job, stream: result.stream };
         runs.inc({ ...labels, status: result.status });
         rowsLoaded.inc(labels, result.rowsLoaded);

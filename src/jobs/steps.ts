@@ -1,6 +1,6 @@
 import { EtlError } from '../internal/errors.ts';
 import type { RunResult } from '../pipeline/runner.ts';
-import type { StreamDefinition } from '../pipeline/stream.ts';
+import type { StreamDefinition } from '../sources/stream.ts';
 import type { JobContext, JobResult } from './defineJob.ts';
 
 /** A job's steps: streams through the runner, or plain functions (transforms) recorded as runs too. */

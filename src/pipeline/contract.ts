@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ContractOptions } from '../sources/stream.ts';
 
 /**
  * What a stream promises about the records its upstream sends, derived from its record schema: a field whose
@@ -10,16 +11,6 @@ export interface StreamContract {
   optional: ReadonlySet<string>;
   /** Upstream fields the stream knows and does not store: their presence is not drift. */
   ignored: ReadonlySet<string>;
-}
-
-/** What a stream declares beyond its record schema. */
-export interface ContractOptions {
-  /** Nullable fields that must still be present in every record: their absence fails the run. */
-  required?: readonly string[];
-  /** Upstream fields the stream does not store, so their presence is not recorded as drift. */
-  ignored?: readonly string[];
-  /** Largest share of a batch that may be rejected before the run fails; default `REJECT_MAX_SHARE`. */
-  rejectMaxShare?: number;
 }
 
 export type SchemaChangeKind = 'missing' | 'added' | 'type_changed';

@@ -1,14 +1,8 @@
-import type { z } from 'zod';
 import type { Queryable, Schemas } from '../db/types.ts';
 
 export interface Reject {
   reason: string;
   payload: unknown;
-}
-
-/** One line naming each failing field, e.g. `current_price: expected number, received string`. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`).join('; ');
 }
 
 /** Files rejects under a stream; `scrub` removes configured secrets from reasons and payloads first. */

@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, Queryable, WriteTarget } from '../db/types.ts';
+import { readWatermark, writeWatermark } from '../db/watermarks.ts';
 import { describeError, EtlError, isEtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { scrubSecrets } from '../internal/redact.ts';
+import { describeIssues } from '../internal/zodIssues.ts';
+import type { StreamDefinition } from '../sources/stream.ts';
 import { contractOf, inspectBatch, type SchemaChange, typeChanges } from './contract.ts';
-import { describeIssues, type Reject, writeRejects } from './rejects.ts';
+import { type Reject, writeRejects } from './rejects.ts';
 import {
   type AbandonedRun,
   abandonStaleRuns,
@@ -14,8 +17,6 @@ import {
   type RunTrigger,
 } from './runLog.ts';
 import { writeSchemaChanges } from './schemaChanges.ts';
-import type { StreamDefinition } from './stream.ts';
-import { readWatermark, writeWatermark } from './watermarks.ts';
 
 export interface StreamProgress extends RunCounts {
   stream: string;

@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
 import type { Db } from '../db/types.ts';
-import { listWatermarks } from './watermarks.ts';
+import { listWatermarks } from '../db/watermarks.ts';
 
 export type RunRow = {
   id: number;

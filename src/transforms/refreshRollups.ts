@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderSql } from '../db/sqlTemplate.ts';
 import type { Db } from '../db/types.ts';
-import { readWatermark, writeWatermark } from '../pipeline/watermarks.ts';
+import { readWatermark, writeWatermark } from '../db/watermarks.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

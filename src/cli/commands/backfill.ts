@@ -2,9 +2,9 @@ import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { configSecrets } from '../../config.ts';
 import { isEtlError } from '../../internal/errors.ts';
+import type { FileResult } from '../../pipeline/files/loadFile.ts';
 import { createRunner } from '../../pipeline/runner.ts';
 import type { FileEncoding } from '../../sources/files/csvRecords.ts';
-import type { FileResult } from '../../sources/files/loadFile.ts';
 import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
 import { COMMAND_LIST } from '../commandList.ts';
 import { OUTCOME_MARK } from '../outcomeMark.ts';
@@ -71,7 +71,7 @@ export function registerBackfill(program: Command): void {
       try {
         await withDatabase(config, log, async (db) => {
           // Loaded here, not at start-up: the AWS SDK and the CSV stack cost memory only when a backfill runs.
-          const { backfill } = await import('../../sources/files/backfill.ts');
+          const { backfill } = await import('../../pipeline/files/backfill.ts');
           const result = await backfill({
             db,
             config,

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.ts';
+import { readWatermark } from '../../db/watermarks.ts';
 import { EtlError } from '../../internal/errors.ts';
-import { readWatermark } from '../../pipeline/watermarks.ts';
+import { pushQueries } from '../../pipeline/dune/pushQueries.ts';
+import { queryRegistry } from '../../pipeline/dune/queryRegistry.ts';
 import { createDuneClient } from '../../sources/dune/client.ts';
 import { COW_STREAM, type CowCursor } from '../../sources/dune/cowTradesStream.ts';
-import { pushQueries } from '../../sources/dune/pushQueries.ts';
-import { queryRegistry } from '../../sources/dune/queryRegistry.ts';
 import { configuredQueryId, REPO_QUERIES } from '../../sources/dune/repoQueries.ts';
 import { bootstrap, fail, withDatabase } from '../bootstrap.ts';
 import { COMMAND_LIST } from '../commandList.ts';

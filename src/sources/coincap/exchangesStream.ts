@@ -1,4 +1,4 @@
-import { defineStream } from '../../pipeline/stream.ts';
+import { defineStream } from '../stream.ts';
 import type { CoinCapClient } from './client.ts';
 import { exchangeRecord } from './schemas.ts';
 

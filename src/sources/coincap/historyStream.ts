@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
-import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
+import { defineStream, type ExtractContext } from '../stream.ts';
 import type { CoinCapClient, HistoryInterval } from './client.ts';
 import { historyRecord } from './schemas.ts';
 

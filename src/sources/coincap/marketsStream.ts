@@ -1,4 +1,4 @@
-import { defineStream } from '../../pipeline/stream.ts';
+import { defineStream } from '../stream.ts';
 import type { CoinCapClient } from './client.ts';
 import { extractPages, MAX_LIMIT } from './paginate.ts';
 import { marketRecord } from './schemas.ts';

@@ -1,4 +1,4 @@
-import type { Batch } from '../../pipeline/stream.ts';
+import type { Batch } from '../stream.ts';
 import type { ListEnvelope } from './schemas.ts';
 
 /** CoinCap's largest page (`limit`). */

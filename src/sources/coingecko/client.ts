@@ -11,7 +11,7 @@ import type { Config } from '../../config.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
 import { redactUrl, scrubSecrets } from '../../internal/redact.ts';
-import { describeIssues } from '../../pipeline/rejects.ts';
+import { describeIssues } from '../../internal/zodIssues.ts';
 import { type ExchangeFailure, exchange, networkReason } from '../http/exchange.ts';
 import { createRateLimiter } from '../http/rateLimiter.ts';
 import { coinListSchema, marketChartSchema, marketsPageSchema } from './schemas.ts';

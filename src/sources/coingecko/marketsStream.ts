@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
-import { defineStream } from '../../pipeline/stream.ts';
+import { defineStream } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { marketRecord } from './schemas.ts';
 

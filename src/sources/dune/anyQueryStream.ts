@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineStream } from '../../pipeline/stream.ts';
+import { defineStream } from '../stream.ts';
 import type { PgType, PlannedColumn } from './columnTypes.ts';
 import type { ResultPage } from './resultPages.ts';
 import { rowKey } from './rowKey.ts';

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
-import { describeIssues } from '../../pipeline/rejects.ts';
+import { describeIssues } from '../../internal/zodIssues.ts';
 import { createHttpClient, type HttpClient } from '../http/httpClient.ts';
 import { duneHttpError } from './duneErrors.ts';
 import {

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
-import { defineStream, type ExtractContext } from '../../pipeline/stream.ts';
+import { defineStream, type ExtractContext } from '../stream.ts';
 import type { DuneClient } from './client.ts';
 import { COW_TRADE_COLUMNS, cowTradeRecord } from './cowTradeRecord.ts';
 import { type ResultsMode, readQueryResult } from './resultPages.ts';

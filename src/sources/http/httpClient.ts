@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
 import { redactUrl, scrubSecrets } from '../../internal/redact.ts';
-import { describeIssues } from '../../pipeline/rejects.ts';
+import { describeIssues } from '../../internal/zodIssues.ts';
 import { type ExchangeFailure, exchange } from './exchange.ts';
 import { createRateLimiter } from './rateLimiter.ts';
 import { backoffMs, parseRetryAfter } from './retry.ts';

@@ -45,7 +45,12 @@ export default {
                 { key: 'kind', label: 'Change', format: (v) => h('span', { class: 'status-warn' }, v) },
                 { key: 'first_seen', label: 'First seen', format: fmtTime },
                 { key: 'last_seen', label: 'Last seen', format: fmtTime },
-                { key: 'sample', label: 'Sample', wrap: true, format: (v) => (v ? JSON.stringify(v).slice(0, 300) : '') },
+                {
+                  key: 'sample',
+                  label: 'Sample',
+                  wrap: true,
+                  format: (v) => (v ? JSON.stringify(v).slice(0, 300) : ''),
+                },
               ],
               changes,
             )

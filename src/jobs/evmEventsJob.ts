@@ -1,13 +1,19 @@
-import { describeError, EtlError } from '../../internal/errors.ts';
-import { defineJob, type JobContext, type JobResult } from '../../jobs/defineJob.ts';
-import { loadEventSet } from '../../pipeline/evm/eventsLoader.ts';
-import type { RunResult } from '../../pipeline/runner.ts';
-import { ROLLUPS, type Rollup, refreshRollups } from '../../transforms/refreshRollups.ts';
-import { parseEvmBlocksArgs } from './args.ts';
-import { builtInSets, type ContractSet, parseTokens, readContractsFile, specsOf } from './events/contracts.ts';
-import { createLogsFetcher } from './events/getLogs.ts';
-import { connectEvmChains } from './index.ts';
-import type { EvmJobOptions } from './jobs.ts';
+import { describeError, EtlError } from '../internal/errors.ts';
+import { loadEventSet } from '../pipeline/evm/eventsLoader.ts';
+import type { RunResult } from '../pipeline/runner.ts';
+import { parseEvmBlocksArgs } from '../sources/evm/args.ts';
+import {
+  builtInSets,
+  type ContractSet,
+  parseTokens,
+  readContractsFile,
+  specsOf,
+} from '../sources/evm/events/contracts.ts';
+import { createLogsFetcher } from '../sources/evm/events/getLogs.ts';
+import { connectEvmChains } from '../sources/evm/index.ts';
+import { ROLLUPS, type Rollup, refreshRollups } from '../transforms/refreshRollups.ts';
+import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
+import type { EvmJobOptions } from './evmJobs.ts';
 
 const JOB = 'evm-events';
 /** The longest timer Node keeps: `--follow` runs until stopped. */

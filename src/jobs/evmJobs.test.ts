@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { testConfig } from '../../../test/helpers/config.ts';
-import { silentLogger } from '../../internal/logger.ts';
-import { buildCatalogue, findJob } from '../../jobs/catalogue.ts';
-import type { JobContext } from '../../jobs/defineJob.ts';
-import { runEvmBlocks } from './jobs.ts';
+import { testConfig } from '../../test/helpers/config.ts';
+import { silentLogger } from '../internal/logger.ts';
+import { buildCatalogue, findJob } from './catalogue.ts';
+import type { JobContext } from './defineJob.ts';
+import { runEvmBlocks } from './evmJobs.ts';
 
 const context = (settings: Record<string, string>, args: Record<string, unknown> = {}) =>
   ({

@@ -1,4 +1,4 @@
-import type { Reject } from '../../pipeline/rejects.ts';
+import type { Reject } from '../rejects.ts';
 
 export interface BatchSinkOptions {
   /** Loads one chunk of rows; resolves to how many were inserted. */

@@ -1,8 +1,8 @@
-import { EtlError } from '../../internal/errors.ts';
-import type { CatalogueDeps } from '../../jobs/catalogue.ts';
-import { defineJob, type JobContext, type JobResult } from '../../jobs/defineJob.ts';
-import { runSteps } from '../../jobs/steps.ts';
-import { coincapSource } from './index.ts';
+import { EtlError } from '../internal/errors.ts';
+import { coincapSource } from '../sources/coincap/index.ts';
+import type { CatalogueDeps } from './catalogue.ts';
+import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
+import { runSteps } from './steps.ts';
 
 /** `--from` / `--to` of `run coincap-history`: a date (`2025-01-31`), an ISO instant or UNIX milliseconds. */
 export function instantArg(value: unknown, name: string): number | undefined {

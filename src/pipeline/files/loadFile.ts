@@ -1,14 +1,14 @@
 import type { Db, Queryable } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
-import type { Reject } from '../../pipeline/rejects.ts';
-import type { Runner } from '../../pipeline/runner.ts';
+import { csvRecords, type FileEncoding } from '../../sources/files/csvRecords.ts';
+import { decompressed } from '../../sources/files/decompress.ts';
+import type { SourceFile } from '../../sources/files/sourceFile.ts';
+import type { Reject } from '../rejects.ts';
+import type { Runner } from '../runner.ts';
 import { type BatchSink, createBatchSink } from './batchSink.ts';
 import { createChunkWriter } from './chunkWriter.ts';
-import { csvRecords, type FileEncoding } from './csvRecords.ts';
-import { decompressed } from './decompress.ts';
 import { notUtf8, type RowParser, recordPayload, rowParser, undecodedReason } from './rowParser.ts';
-import type { SourceFile } from './sourceFile.ts';
 import { type ColumnPlan, planColumns, type TableShape } from './tableShape.ts';
 
 /** Rows per load chunk: large enough for COPY to pay off, small enough that memory stays flat. */

@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import type { Logger } from '../internal/logger.ts';
-import type { ContractOptions } from './contract.ts';
 
 /** One extracted page: raw upstream records (validated by the runner) and the cursor to save after them. */
 export interface Batch<C> {
@@ -47,4 +46,14 @@ export function defineStream<Rec extends Record<string, unknown>, C>(
   definition: StreamDefinition<Rec, C>,
 ): StreamDefinition<Rec, C> {
   return definition;
+}
+
+/** What a stream declares beyond its record schema. */
+export interface ContractOptions {
+  /** Nullable fields that must still be present in every record: their absence fails the run. */
+  required?: readonly string[];
+  /** Upstream fields the stream does not store, so their presence is not recorded as drift. */
+  ignored?: readonly string[];
+  /** Largest share of a batch that may be rejected before the run fails; default `REJECT_MAX_SHARE`. */
+  rejectMaxShare?: number;
 }

@@ -1,8 +1,8 @@
-import type { CatalogueDeps } from '../../jobs/catalogue.ts';
-import { defineJob } from '../../jobs/defineJob.ts';
-import { runSteps } from '../../jobs/steps.ts';
-import { refreshWarehouseStep } from '../../jobs/warehouseJobs.ts';
-import { coingeckoSource } from './index.ts';
+import { coingeckoSource } from '../sources/coingecko/index.ts';
+import type { CatalogueDeps } from './catalogue.ts';
+import { defineJob } from './defineJob.ts';
+import { runSteps } from './steps.ts';
+import { refreshWarehouseStep } from './warehouseJobs.ts';
 
 /** The three CoinGecko jobs: the coin list, market snapshots (hourly) and price history (daily 09:00 UTC). */
 export function coingeckoJobs(deps: CatalogueDeps) {

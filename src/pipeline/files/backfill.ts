@@ -2,11 +2,11 @@ import type { Config } from '../../config.ts';
 import type { Db } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
-import { createRunner, type Runner } from '../../pipeline/runner.ts';
-import type { FileEncoding } from './csvRecords.ts';
+import type { FileEncoding } from '../../sources/files/csvRecords.ts';
+import { listLocal } from '../../sources/files/localFiles.ts';
+import { createS3, listS3 } from '../../sources/files/s3.ts';
+import { createRunner, type Runner } from '../runner.ts';
 import { type FileProgress, type FileResult, loadFile } from './loadFile.ts';
-import { listLocal } from './localFiles.ts';
-import { createS3, listS3 } from './s3.ts';
 import { readTableShape } from './tableShape.ts';
 
 export interface BackfillOptions {

@@ -1,19 +1,19 @@
 import { z } from 'zod';
-import { systemClock } from '../../internal/clock.ts';
-import { EtlError } from '../../internal/errors.ts';
-import type { CatalogueDeps } from '../../jobs/catalogue.ts';
-import { defineJob, type JobContext, type JobResult } from '../../jobs/defineJob.ts';
-import { runSteps } from '../../jobs/steps.ts';
-import { describeIssues } from '../../pipeline/rejects.ts';
-import { readWatermark } from '../../pipeline/watermarks.ts';
-import { anyQueryStream } from './anyQueryStream.ts';
-import { planColumns } from './columnTypes.ts';
-import { COW_STREAM, type CowCursor, dayBefore } from './cowTradesStream.ts';
-import { duneSource } from './index.ts';
-import { queryRegistry } from './queryRegistry.ts';
-import { ensureQueryTable, type TableChanges } from './queryTable.ts';
-import { configuredQueryId, REPO_QUERIES, type RepoQuery } from './repoQueries.ts';
-import type { ResultPage } from './resultPages.ts';
+import { readWatermark } from '../db/watermarks.ts';
+import { systemClock } from '../internal/clock.ts';
+import { EtlError } from '../internal/errors.ts';
+import { describeIssues } from '../internal/zodIssues.ts';
+import { queryRegistry } from '../pipeline/dune/queryRegistry.ts';
+import { ensureQueryTable, type TableChanges } from '../pipeline/dune/queryTable.ts';
+import { anyQueryStream } from '../sources/dune/anyQueryStream.ts';
+import { planColumns } from '../sources/dune/columnTypes.ts';
+import { COW_STREAM, type CowCursor, dayBefore } from '../sources/dune/cowTradesStream.ts';
+import { duneSource } from '../sources/dune/index.ts';
+import { configuredQueryId, REPO_QUERIES, type RepoQuery } from '../sources/dune/repoQueries.ts';
+import type { ResultPage } from '../sources/dune/resultPages.ts';
+import type { CatalogueDeps } from './catalogue.ts';
+import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
+import { runSteps } from './steps.ts';
 
 /** Arguments of `dune-query` (from `crypto-etl dune load` or the API). */
 const queryArgs = z.object({

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
-import { type PgType, type PlannedColumn, widen } from './columnTypes.ts';
+import { type PgType, type PlannedColumn, widen } from '../../sources/dune/columnTypes.ts';
 
 export interface TableChanges {
   created: boolean;

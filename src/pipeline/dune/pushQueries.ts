@@ -1,14 +1,14 @@
 import type { Config } from '../../config.ts';
 import { EtlError, isEtlError } from '../../internal/errors.ts';
-import type { DuneClient, QueryDefinition } from './client.ts';
-import type { QueryRegistry } from './queryRegistry.ts';
+import type { DuneClient, QueryDefinition } from '../../sources/dune/client.ts';
 import {
   configuredQueryId,
   cowParameterDefinitions,
   REPO_QUERIES,
   type RepoQuery,
   readRepoQuery,
-} from './repoQueries.ts';
+} from '../../sources/dune/repoQueries.ts';
+import type { QueryRegistry } from './queryRegistry.ts';
 
 export interface PushOutcome {
   key: string;

@@ -1,13 +1,13 @@
-import { describeError, EtlError } from '../../internal/errors.ts';
-import type { CatalogueDeps } from '../../jobs/catalogue.ts';
-import { defineJob, type JobContext, type JobResult } from '../../jobs/defineJob.ts';
-import { runSteps } from '../../jobs/steps.ts';
-import { loadEvmChain } from '../../pipeline/evm/evmLoader.ts';
-import { ROLLUPS, type Rollup, refreshRollups } from '../../transforms/refreshRollups.ts';
-import { parseEvmBlocksArgs } from './args.ts';
-import { evmEventsJob } from './eventsJob.ts';
-import { connectEvmChains, evmSettings } from './index.ts';
-import type { RetryPolicy } from './withRpcRetry.ts';
+import { describeError, EtlError } from '../internal/errors.ts';
+import { loadEvmChain } from '../pipeline/evm/evmLoader.ts';
+import { parseEvmBlocksArgs } from '../sources/evm/args.ts';
+import { connectEvmChains, evmSettings } from '../sources/evm/index.ts';
+import type { RetryPolicy } from '../sources/evm/withRpcRetry.ts';
+import { ROLLUPS, type Rollup, refreshRollups } from '../transforms/refreshRollups.ts';
+import type { CatalogueDeps } from './catalogue.ts';
+import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
+import { evmEventsJob } from './evmEventsJob.ts';
+import { runSteps } from './steps.ts';
 
 const JOB = 'evm-blocks';
 /** The longest timer Node keeps (~24.8 days): `--follow` runs until stopped, and request timeouts bound stalls. */

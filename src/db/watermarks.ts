@@ -1,4 +1,4 @@
-import type { Queryable, Schemas } from '../db/types.ts';
+import type { Queryable, Schemas } from './types.ts';
 
 /** The checkpoint of each stream, a JSON value saved in the same transaction as the rows it covers. */
 export async function readWatermark<C>(db: Queryable, schemas: Schemas, stream: string): Promise<C | undefined> {
