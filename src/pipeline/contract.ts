@@ -62,49 +62,66 @@ export interface InspectedBatch {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Compares a batch with the contract, field by field; an empty batch shows nothing. */
+/**
+ * Compares a batch with the contract, field by field; an empty batch shows nothing. One pass over the records, no
+ * allocation for a record that matches the contract: it runs on every record the product loads.
+ */
 export function inspectBatch(contract: StreamContract, records: readonly unknown[]): InspectedBatch {
-  const objects = records.filter(isRecord);
-  const known = (field: string) =>
-    contract.required.has(field) || contract.optional.has(field) || contract.ignored.has(field);
-  const present = new Map<string, number>();
+  const required = [...contract.required];
+  const optional = [...contract.optional];
+  const requiredSeen = new Array<number>(required.length).fill(0);
+  const optionalSeen = new Array<number>(optional.length).fill(0);
   const added = new Map<string, unknown>();
-  for (const record of objects) {
-    for (const [field, value] of Object.entries(record)) {
-      if (value === undefined) continue;
-      present.set(field, (present.get(field) ?? 0) + 1);
-      if (!known(field) && !added.has(field)) added.set(field, value);
-    }
-  }
-  const everywhereAbsent = (field: string) => objects.length > 0 && !present.get(field);
-  const requiredMissing = [...contract.required].filter(everywhereAbsent);
-  const changes: SchemaChange[] = [
-    ...[...contract.optional]
-      .filter(everywhereAbsent)
-      .map((field) => ({ field, kind: 'missing' as const, sample: objects[0] })),
-    ...[...added].map(([field, sample]) => ({ field, kind: 'added' as const, sample })),
-  ];
   const out: unknown[] = [];
-  const incomplete: InspectedBatch['incomplete'] = [];
+  const lacking: { record: Record<string, unknown>; fields: string[] }[] = [];
+  let objects = 0;
+  let first: unknown;
   for (const record of records) {
     if (!isRecord(record)) {
       out.push(record);
       continue;
     }
-    const lacking = [...contract.required].filter((field) => record[field] === undefined);
-    if (lacking.length > 0 && requiredMissing.length === 0) {
-      incomplete.push({ record, fields: lacking });
-      continue;
+    if (objects++ === 0) first = record;
+    for (const field in record) {
+      if (added.has(field) || record[field] === undefined) continue;
+      if (!contract.required.has(field) && !contract.optional.has(field) && !contract.ignored.has(field)) {
+        added.set(field, record[field]);
+      }
+    }
+    let missing: string[] | undefined;
+    for (let i = 0; i < required.length; i++) {
+      const field = required[i] as string;
+      if (record[field] !== undefined) {
+        requiredSeen[i] = (requiredSeen[i] as number) + 1;
+      } else {
+        missing ??= [];
+        missing.push(field);
+      }
     }
     let filled: Record<string, unknown> | undefined;
-    for (const field of contract.optional) {
-      if (record[field] !== undefined) continue;
+    for (let i = 0; i < optional.length; i++) {
+      const field = optional[i] as string;
+      if (record[field] !== undefined) {
+        optionalSeen[i] = (optionalSeen[i] as number) + 1;
+        continue;
+      }
       filled ??= { ...record };
       filled[field] = null;
     }
-    out.push(filled ?? record);
+    if (missing) lacking.push({ record, fields: missing });
+    else out.push(filled ?? record);
   }
-  return { records: out, incomplete, requiredMissing, changes };
+  const requiredMissing = objects === 0 ? [] : required.filter((_, i) => requiredSeen[i] === 0);
+  const changes: SchemaChange[] = [
+    ...(objects === 0 ? [] : optional.filter((_, i) => optionalSeen[i] === 0)).map((field) => ({
+      field,
+      kind: 'missing' as const,
+      sample: first,
+    })),
+    ...[...added].map(([field, sample]) => ({ field, kind: 'added' as const, sample })),
+  ];
+  // A required field absent everywhere fails the run whole; absent here and there, it rejects those records.
+  return { records: out, incomplete: requiredMissing.length > 0 ? [] : lacking, requiredMissing, changes };
 }
 
 /**
