@@ -37,20 +37,20 @@ describe('createCoinGeckoClient', () => {
     setFlagsFromString('--expose_gc');
     const gc = runInNewContext('gc') as () => void;
     const collecting = setInterval(gc, 20);
-    const error = await failure(client({ HTTP_TIMEOUT_MS: '150' }).listCoins()).finally(() =>
+    const error = await failure(client({ HTTP_TIMEOUT_MS: '600' }).listCoins()).finally(() =>
       clearInterval(collecting),
     );
     expect(isEtlError(error, 'ETL_UPSTREAM_TIMEOUT')).toBe(true);
     expect(error.retryable).toBe(true);
     expect(error.message).toMatch(
-      /CoinGecko did not finish its answer at .*\/coins\/list.* within 150 ms after 2 attempt\(s\): .*HTTP_TIMEOUT_MS/,
+      /CoinGecko did not finish its answer at .*\/coins\/list.* within 600 ms after 2 attempt\(s\): .*HTTP_TIMEOUT_MS/,
     );
     expect(upstream.paths).toEqual(['/coins/list', '/coins/list']);
   });
 
   it('behavior: a body that stalled once is asked again, and the next whole answer is used', async () => {
     upstream.play([{ body: COINS, cut: 'stall' }]);
-    const coins = await client({ HTTP_TIMEOUT_MS: '150' }).listCoins();
+    const coins = await client({ HTTP_TIMEOUT_MS: '600' }).listCoins();
     expect(coins.map((c) => c.id)).toEqual(['bitcoin', 'ethereum']);
     expect(upstream.paths).toHaveLength(2);
   });
