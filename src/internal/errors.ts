@@ -66,6 +66,11 @@ export function isEtlError(error: unknown, code?: ErrorCode): error is EtlError 
   return error instanceof EtlError && (code === undefined || error.code === code);
 }
 
+/** Whether trying again can help: an EtlError says so; anything else (a bug, a driver error) may be passing. */
+export function isRetryable(error: unknown): boolean {
+  return error instanceof EtlError ? error.retryable : true;
+}
+
 /** One line for a person: the code when there is one, then the message. */
 export function describeError(error: unknown): string {
   if (error instanceof EtlError) return `${error.code}: ${error.message}`;

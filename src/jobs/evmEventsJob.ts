@@ -1,7 +1,6 @@
 import { describeError, EtlError } from '../internal/errors.ts';
 import { loadEventSet } from '../pipeline/evm/eventsLoader.ts';
 import type { RunResult } from '../pipeline/runner.ts';
-import { parseEvmBlocksArgs } from '../sources/evm/args.ts';
 import {
   builtInSets,
   type ContractSet,
@@ -10,10 +9,9 @@ import {
   specsOf,
 } from '../sources/evm/events/contracts.ts';
 import { createLogsFetcher } from '../sources/evm/events/getLogs.ts';
-import { connectEvmChains } from '../sources/evm/index.ts';
 import { ROLLUPS, type Rollup, refreshRollups } from '../transforms/refreshRollups.ts';
 import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
-import type { EvmJobOptions } from './evmJobs.ts';
+import { chainsResult, type EvmJobOptions, openEvmChains } from './evmChains.ts';
 
 const JOB = 'evm-events';
 /** The longest timer Node keeps: `--follow` runs until stopped. */
@@ -46,17 +44,11 @@ export interface EvmEventsOptions extends EvmJobOptions {
  * (`evm.<chainId>.events.<set>`), all at the same time. Without `EVM_RPC_URLS` it ends at once, logging what to set.
  */
 export async function runEvmEvents(ctx: JobContext, options: EvmEventsOptions = {}): Promise<JobResult> {
-  if (ctx.config.evm.rpcUrls.length === 0) {
-    ctx.log.warn(`${JOB} skipped: not configured: set EVM_RPC_URLS to one or more JSON-RPC node URLs`);
-    return { job: JOB, status: 'succeeded', runs: [] };
-  }
-  let prepared: Awaited<ReturnType<typeof prepare>>;
-  try {
-    prepared = await prepare(ctx, options);
-  } catch (error) {
-    return { job: JOB, status: 'failed', runs: [], error: describeError(error), retryable: retryable(error) };
-  }
-  const { args, sets, chains } = prepared;
+  const opened = await openEvmChains(JOB, ctx, options, () =>
+    configuredSets(ctx, options.sets).map((set) => ({ set, specs: specsOf(set) })),
+  );
+  if ('status' in opened) return opened;
+  const { args, chains, more: sets } = opened;
   const { evm } = ctx.config;
   const tokens = parseTokens(evm.events.tokens);
   const start = evm.startBlock ?? (evm.startDate ? { date: evm.startDate } : undefined);
@@ -93,20 +85,7 @@ export async function runEvmEvents(ctx: JobContext, options: EvmEventsOptions = 
   await refreshRollups(ctx.db, EVENT_ROLLUPS).catch((e) =>
     ctx.log.warn({ error: describeError(e) }, 'erc20_transfers refresh failed'),
   );
-  const failed = runs.find((r) => r.status === 'failed');
-  if (failed) return { job: JOB, status: 'failed', runs, error: failed.error, retryable: retryable(failed.cause) };
-  return { job: JOB, status: 'succeeded', runs };
-}
-
-async function prepare(ctx: JobContext, options: EvmEventsOptions) {
-  const args = parseEvmBlocksArgs(ctx.args);
-  const sets = configuredSets(ctx, options.sets).map((set) => ({ set, specs: specsOf(set) }));
-  const chains = await connectEvmChains({ config: ctx.config, log: ctx.log, signal: ctx.signal, retry: options.retry });
-  return { args, sets, chains };
-}
-
-function retryable(error: unknown): boolean {
-  return error instanceof EtlError ? error.retryable : true;
+  return chainsResult(JOB, runs);
 }
 
 /** The `evm-events` job: scheduled every minute when `EVM_RPC_URLS` is set, manual-only otherwise. */

@@ -1,18 +1,16 @@
-import { describeError, EtlError } from '../internal/errors.ts';
+import { describeError } from '../internal/errors.ts';
 import { loadEvmChain } from '../pipeline/evm/evmLoader.ts';
-import { parseEvmBlocksArgs } from '../sources/evm/args.ts';
-import { connectEvmChains, evmSettings } from '../sources/evm/index.ts';
-import type { RetryPolicy } from '../sources/evm/withRpcRetry.ts';
+import { evmSettings } from '../sources/evm/index.ts';
 import { ROLLUPS, type Rollup, refreshRollups } from '../transforms/refreshRollups.ts';
 import type { CatalogueDeps } from './catalogue.ts';
 import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
+import { chainsResult, type EvmJobOptions, openEvmChains } from './evmChains.ts';
 import { evmEventsJob } from './evmEventsJob.ts';
 import { runSteps } from './steps.ts';
 
 const JOB = 'evm-blocks';
 /** The longest timer Node keeps (~24.8 days): `--follow` runs until stopped, and request timeouts bound stalls. */
 const FOLLOW_TIMEOUT_MS = 2_147_483_647;
-const NOT_CONFIGURED = 'not configured: set EVM_RPC_URLS to one or more JSON-RPC node URLs';
 /** Following the head, the chain rollups are refreshed at most this often. */
 const FOLLOW_REFRESH_MS = 5 * 60_000;
 
@@ -27,28 +25,14 @@ const refreshChainStep = {
   },
 };
 
-export interface EvmJobOptions {
-  /** Overrides of the RPC retry policy (tests shorten the backoff). */
-  retry?: Partial<RetryPolicy>;
-}
-
 /**
  * Runs `evm-blocks` once: every chain of `EVM_RPC_URLS` at the same time, each its own run in `etl.runs`,
  * then the chain rollups. Without `EVM_RPC_URLS` it ends at once, logging what to set.
  */
 export async function runEvmBlocks(ctx: JobContext, options: EvmJobOptions = {}): Promise<JobResult> {
-  if (ctx.config.evm.rpcUrls.length === 0) {
-    // Like the other optional sources: a skip, not a failure (no alert, nothing to retry).
-    ctx.log.warn(`${JOB} skipped: ${NOT_CONFIGURED}`);
-    return { job: JOB, status: 'succeeded', runs: [] };
-  }
-  let prepared: Awaited<ReturnType<typeof prepare>>;
-  try {
-    prepared = await prepare(ctx, options);
-  } catch (error) {
-    return { job: JOB, status: 'failed', runs: [], error: describeError(error), retryable: retryable(error) };
-  }
-  const { args, settings, chains } = prepared;
+  const opened = await openEvmChains(JOB, ctx, options, () => evmSettings(ctx.config));
+  if ('status' in opened) return opened;
+  const { args, chains, more: settings } = opened;
   let refreshedAt = Date.now();
   const onCaughtUp = async () => {
     if (Date.now() - refreshedAt < FOLLOW_REFRESH_MS) return;
@@ -73,21 +57,10 @@ export async function runEvmBlocks(ctx: JobContext, options: EvmJobOptions = {})
       }),
     ),
   );
-  const failed = runs.find((r) => r.status === 'failed');
-  if (failed) return { job: JOB, status: 'failed', runs, error: failed.error, retryable: retryable(failed.cause) };
+  const loaded = chainsResult(JOB, runs);
+  if (loaded.status === 'failed') return loaded;
   const refresh = await runSteps(JOB, ctx, [refreshChainStep]);
   return { ...refresh, runs: [...runs, ...refresh.runs] };
-}
-
-async function prepare(ctx: JobContext, options: EvmJobOptions) {
-  const args = parseEvmBlocksArgs(ctx.args);
-  const settings = evmSettings(ctx.config);
-  const chains = await connectEvmChains({ config: ctx.config, log: ctx.log, signal: ctx.signal, retry: options.retry });
-  return { args, settings, chains };
-}
-
-function retryable(error: unknown): boolean {
-  return error instanceof EtlError ? error.retryable : true;
 }
 
 /** The `evm-blocks` and `evm-events` jobs: scheduled every minute when `EVM_RPC_URLS` is set, manual-only otherwise. */

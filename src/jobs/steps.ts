@@ -1,4 +1,4 @@
-import { EtlError } from '../internal/errors.ts';
+import { isRetryable } from '../internal/errors.ts';
 import type { RunResult } from '../pipeline/runner.ts';
 import type { StreamDefinition } from '../sources/stream.ts';
 import type { JobContext, JobResult } from './defineJob.ts';
@@ -24,7 +24,7 @@ export async function runSteps(job: string, ctx: JobContext, steps: readonly Ste
         : await runPlainStep(job, ctx, step.name, step.run);
     runs.push(result);
     if (result.status === 'failed') {
-      return { job, status: 'failed', runs, error: result.error, retryable: retryable(result.cause) };
+      return { job, status: 'failed', runs, error: result.error, retryable: isRetryable(result.cause) };
     }
   }
   return { job, status: 'succeeded', runs };
@@ -41,8 +41,4 @@ function runPlainStep(
     const out = await fn(ctx);
     session.count({ rowsLoaded: out?.rowsLoaded ?? 0 });
   });
-}
-
-function retryable(cause: unknown): boolean {
-  return cause instanceof EtlError ? cause.retryable : true;
 }

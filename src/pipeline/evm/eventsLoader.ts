@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { BlockRef, EvmBlocksArgs } from '../../sources/evm/args.ts';
-import { blockAtTime } from '../../sources/evm/blockAtTime.ts';
+import { resolveBlockRef } from '../../sources/evm/blockAtTime.ts';
 import type { EventSpec } from '../../sources/evm/events/abi.ts';
 import type { ContractSet, StartRef, Token } from '../../sources/evm/events/contracts.ts';
 import { createLogDecoder, type RawLog } from '../../sources/evm/events/decodeLog.ts';
@@ -221,13 +221,8 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
     }
   }
 
-  async function resolve(ref: BlockRef, head: number, endOfDay: boolean): Promise<number> {
-    if ('block' in ref) return ref.block;
-    const day = Date.parse(`${ref.date}T00:00:00Z`) / 1000;
-    return endOfDay
-      ? (await blockAtTime(fetcher, head, day + 86_400, signal)) - 1
-      : blockAtTime(fetcher, head, day, signal);
-  }
+  const resolve = (ref: BlockRef, head: number, endOfDay: boolean) =>
+    resolveBlockRef(fetcher, ref, head, endOfDay, signal);
 
   let head = await fetcher.head(signal);
   const start = set.startBlock ?? settings.start;

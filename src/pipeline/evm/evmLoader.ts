@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { BlockRef, EvmBlocksArgs } from '../../sources/evm/args.ts';
-import { blockAtTime } from '../../sources/evm/blockAtTime.ts';
+import { resolveBlockRef } from '../../sources/evm/blockAtTime.ts';
 import type { EvmChain, EvmSettings } from '../../sources/evm/index.ts';
 import { type EvmRows, type EvmTable, toEvmRows } from '../../sources/evm/rows.ts';
 import type { RunTrigger } from '../runLog.ts';
@@ -187,13 +187,8 @@ async function loadChain(options: LoadEvmChainOptions, session: RunSession<EvmCu
     }
   }
 
-  async function resolve(ref: BlockRef, head: number, endOfDay: boolean): Promise<number> {
-    if ('block' in ref) return ref.block;
-    const day = Date.parse(`${ref.date}T00:00:00Z`) / 1000;
-    return endOfDay
-      ? (await blockAtTime(fetcher, head, day + 86_400, signal)) - 1
-      : blockAtTime(fetcher, head, day, signal);
-  }
+  const resolve = (ref: BlockRef, head: number, endOfDay: boolean) =>
+    resolveBlockRef(fetcher, ref, head, endOfDay, signal);
 
   async function startBlock(safeHead: number, head: number): Promise<number> {
     if (args.from) return resolve(args.from, head, false);

@@ -1,3 +1,4 @@
+import type { BlockRef } from './args.ts';
 import type { RangeFetcher } from './fetchRange.ts';
 
 /**
@@ -19,4 +20,21 @@ export async function blockAtTime(
     else low = mid + 1;
   }
   return low;
+}
+
+/**
+ * A block given by number, or by UTC date: its first block, or with `endOfDay` its last (for a `--to` date).
+ */
+export async function resolveBlockRef(
+  fetcher: Pick<RangeFetcher, 'headers'>,
+  ref: BlockRef,
+  head: number,
+  endOfDay: boolean,
+  signal?: AbortSignal,
+): Promise<number> {
+  if ('block' in ref) return ref.block;
+  const day = Date.parse(`${ref.date}T00:00:00Z`) / 1000;
+  return endOfDay
+    ? (await blockAtTime(fetcher, head, day + 86_400, signal)) - 1
+    : blockAtTime(fetcher, head, day, signal);
 }
