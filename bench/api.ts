@@ -213,7 +213,7 @@ async function benchSql(seconds: number): Promise<Figures> {
             limit: 100,
             offset: 0,
             format: 'json',
-            dialect: 'postgres',
+            jsonInSql: true,
           });
           await pool.query({ name: 'bench_prices', text, values });
           latencies.push(performance.now() - started);

@@ -3,12 +3,8 @@ import type { Config } from '../config.ts';
 import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { redactUrl } from '../internal/redact.ts';
+import { engineOfUrl } from './engines.ts';
 import type { Db } from './types.ts';
-
-/** The SQL dialect of the engine `DATABASE_URL` names (PGlite, the default, speaks PostgreSQL's). */
-export function dialectOf(databaseUrl: string | undefined): Db['dialect'] {
-  return !databaseUrl || /^postgres(ql)?:/.test(databaseUrl) ? 'postgres' : 'mysql';
-}
 
 /**
  * Opens the engine the config names: no `DATABASE_URL` → PGlite under `DATA_DIR/pglite`;
@@ -24,7 +20,7 @@ export async function createDatabase(
       const { openPglite } = await import('./pglite.ts');
       return await openPglite({ dataDir: join(config.dataDir, 'pglite'), schemas: config.schemas });
     }
-    if (dialectOf(url) === 'postgres') {
+    if (engineOfUrl(url).id === 'postgres') {
       const { openPostgres } = await import('./postgres.ts');
       return await openPostgres({ url, schemas: config.schemas, log });
     }

@@ -1,7 +1,6 @@
 import { Cron } from 'croner';
 import type { Config } from '../config.ts';
-import { dialectOf } from '../db/createDatabase.ts';
-import type { Db } from '../db/types.ts';
+import { type EngineAdapter, engineOf, engineOfUrl } from '../db/engines.ts';
 import type { Clock } from '../internal/clock.ts';
 import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
@@ -33,28 +32,29 @@ export function buildCatalogue(deps: CatalogueDeps): JobDefinition[] {
     ...qualityJobs(deps),
     ...lakeJobs(deps),
   ];
-  const dialect = dialectOf(deps.config.databaseUrl);
-  return jobs.map((job) => withEngineGuard(withScheduleOverride(job, deps.config.schedules[job.name]), dialect));
+  const engine = engineOfUrl(deps.config.databaseUrl);
+  return jobs.map((job) => withEngineGuard(withScheduleOverride(job, deps.config.schedules[job.name]), engine));
 }
 
-const ENGINE_NAMES = { postgres: 'PostgreSQL or PGlite', mysql: 'MySQL/MariaDB' } as const;
+const FLAVOUR_NAMES = { postgres: 'PostgreSQL or PGlite', mysql: 'MySQL/MariaDB' } as const;
 
 /**
  * A job that lacks SQL for the configured database is not scheduled there, and a run asked for by hand is
  * skipped with a note (as a job whose upstream is not configured): there is nothing to retry or alert.
  */
-function withEngineGuard(job: JobDefinition, dialect: Db['dialect']): JobDefinition {
+function withEngineGuard(job: JobDefinition, configured: EngineAdapter): JobDefinition {
   const { engines } = job;
   if (!engines) return job;
   return {
     ...job,
-    schedule: engines.includes(dialect) ? job.schedule : null,
+    schedule: engines.includes(configured.flavour) ? job.schedule : null,
     async run(ctx) {
-      if (engines.includes(ctx.db.dialect)) return job.run(ctx);
-      const needs = engines.map((engine) => ENGINE_NAMES[engine]).join(' or ');
+      const engine = engineOf(ctx.db);
+      if (engines.includes(engine.flavour)) return job.run(ctx);
+      const needs = engines.map((flavour) => FLAVOUR_NAMES[flavour]).join(' or ');
       ctx.log.info(
         { job: job.name },
-        `${job.name} skipped: it needs ${needs}, and DATABASE_URL points at ${ENGINE_NAMES[ctx.db.dialect]}`,
+        `${job.name} skipped: it needs ${needs}, and DATABASE_URL points at ${FLAVOUR_NAMES[engine.flavour]}`,
       );
       return { job: job.name, status: 'succeeded', runs: [] };
     },

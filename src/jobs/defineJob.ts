@@ -1,7 +1,6 @@
 import type { Config } from '../config.ts';
+import type { EngineAdapter } from '../db/engines.ts';
 import type { Db } from '../db/types.ts';
-
-type Dialect = Db['dialect'];
 
 import type { Logger } from '../internal/logger.ts';
 import type { RunTrigger } from '../pipeline/runLog.ts';
@@ -39,10 +38,10 @@ export interface JobDefinition {
   /** Attempts after the first, with exponential backoff, when a run fails with a retryable error. */
   retries: number;
   /**
-   * The storage dialects whose SQL the job has (default: both). On another engine each run is skipped with a
+   * The SQL flavours the job has SQL for (default: both). On another engine each run is skipped with a
    * note instead of failing, and alerting, on every tick.
    */
-  engines?: readonly Dialect[];
+  engines?: readonly EngineAdapter['flavour'][];
   run(ctx: JobContext): Promise<JobResult>;
 }
 

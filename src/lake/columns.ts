@@ -1,3 +1,4 @@
+import { type ColumnInfo, columnsOf } from '../db/introspect.ts';
 import type { Queryable } from '../db/types.ts';
 
 /** A column as the lake writes it: the DuckDB (Parquet) type, and the SQL that reads it as CSV text. */
@@ -7,13 +8,6 @@ export interface LakeColumn {
   type: string;
   /** The select expression giving this column's CSV text in PostgreSQL. */
   select: string;
-}
-
-interface CatalogColumn extends Record<string, unknown> {
-  column_name: string;
-  data_type: string;
-  numeric_precision: number | null;
-  numeric_scale: number | null;
 }
 
 /** Parquet's DECIMAL holds 38 digits in DuckDB; wider values (uint256: 78 digits) stay exact as strings. */
@@ -26,18 +20,13 @@ const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
  * as strings otherwise (numeric(78,0), unconstrained numeric), timestamps as UTC microseconds, JSON as strings.
  */
 export async function lakeColumns(db: Queryable, schema: string, table: string): Promise<LakeColumn[]> {
-  const rows = await db.query<CatalogColumn>(
-    `SELECT column_name, data_type, numeric_precision, numeric_scale FROM information_schema.columns
-      WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
-    [schema, table],
-  );
-  return rows.map((c) => toLakeColumn(c));
+  return (await columnsOf(db, schema, table)).map((c) => toLakeColumn(c));
 }
 
-export function toLakeColumn(c: CatalogColumn): LakeColumn {
-  const col = quote(c.column_name);
-  const as = (type: string, select = col) => ({ name: c.column_name, type, select });
-  switch (c.data_type) {
+export function toLakeColumn(c: ColumnInfo): LakeColumn {
+  const col = quote(c.name);
+  const as = (type: string, select = col) => ({ name: c.name, type, select });
+  switch (c.dataType) {
     case 'bigint':
       return as('BIGINT');
     case 'integer':
@@ -57,9 +46,8 @@ export function toLakeColumn(c: CatalogColumn): LakeColumn {
     case 'timestamp without time zone':
       return as('TIMESTAMP', `to_char(${col}, 'YYYY-MM-DD"T"HH24:MI:SS.US')`);
     case 'numeric': {
-      const p = Number(c.numeric_precision);
-      return c.numeric_precision !== null && p <= MAX_DECIMAL_PRECISION
-        ? as(`DECIMAL(${p},${Number(c.numeric_scale ?? 0)})`)
+      return c.precision !== null && c.precision <= MAX_DECIMAL_PRECISION
+        ? as(`DECIMAL(${c.precision},${c.scale ?? 0})`)
         : as('VARCHAR', `${col}::text`);
     }
     default:

@@ -30,8 +30,11 @@ export interface PricesQueryOptions {
   offset: number;
   /** `json`: one row `{ items, more }`, the page rendered by PostgreSQL; `csv`: the rows themselves. */
   format: 'json' | 'csv';
-  /** MySQL gets the rows themselves in both formats, its decimals as strings: the caller renders them. */
-  dialect: 'postgres' | 'mysql';
+  /**
+   * Whether the database renders the JSON page (json_agg). Where it cannot (MySQL), the rows themselves come
+   * back in both formats and the caller renders them.
+   */
+  jsonInSql: boolean;
 }
 
 /** The next UTC midnight at or after an instant, as a date: day rows whose midnight falls in [from, to). */
@@ -52,7 +55,7 @@ export function pricesQuery(o: PricesQueryOptions): { text: string; values: unkn
   const order = `${period} ${o.order === 'asc' ? 'ASC' : 'DESC'}, coin_id`;
   const page = `FROM ${o.warehouse}.prices_${o.interval} WHERE ${where.join(' AND ')} ORDER BY ${order}
     LIMIT $${values.push(o.limit + 1)} OFFSET $${values.push(o.offset)}`;
-  if (o.dialect === 'mysql') {
+  if (!o.jsonInSql) {
     const select = PRICE_COLUMNS.map((c) => (c === 'time' ? `${period} AS time` : c));
     return { text: `SELECT ${select.join(', ')} ${page}`, values };
   }

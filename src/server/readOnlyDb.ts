@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Config } from '../config.ts';
 // The engine's type parsers (bigint as number when safe) apply to this pool too.
 import '../db/postgres.ts';
+import { engineIdentity, engineOf } from '../db/engines.ts';
 import type { Db, Queryable, Row } from '../db/types.ts';
 import { keepAliveOnError, orUnavailable } from '../db/unavailable.ts';
 import { EtlError } from '../internal/errors.ts';
@@ -30,10 +31,13 @@ export interface ReadOnlyDb {
  * MySQL: no role yet (the engine's migrations do not create one); reads use the main connection.
  */
 export async function openReadOnlyDb(config: Config, db: Db): Promise<ReadOnlyDb> {
-  if (db.kind === 'pglite') return { db: pgliteReader(db), mode: `PGlite, each read SET LOCAL ROLE ${READONLY_ROLE}` };
-  if (db.kind !== 'postgres' || !config.databaseUrl) {
+  const engine = engineOf(db);
+  if (engine.readConfinement === 'set-role') {
+    return { db: roleReader(db), mode: `${engine.label}, each read SET LOCAL ROLE ${READONLY_ROLE}` };
+  }
+  if (engine.readConfinement === 'none' || !config.databaseUrl) {
     // The app's own handle: the app closes it, not the server.
-    return { db: { ...db, close: async () => {} }, mode: `${db.kind}: no read-only role, see docs/api.md` };
+    return { db: { ...db, close: async () => {} }, mode: `${engine.label}: no read-only role, see docs/api.md` };
   }
   const { api } = config;
   const url = new URL(config.databaseUrl);
@@ -104,9 +108,7 @@ async function postgresReader(url: string, db: Db, limits: ReaderLimits): Promis
     return name;
   };
   return {
-    kind: db.kind,
-    dialect: db.dialect,
-    schemas: db.schemas,
+    ...engineIdentity(db),
     query: async <T extends Row = Row>(sql: string, params?: readonly unknown[]) => {
       const query = { name: nameOf(sql), text: sql, values: params as unknown[] };
       return (await orUnavailable(readerQuery(pool, query, limits, requestSignal()))).rows as T[];
@@ -120,16 +122,15 @@ async function postgresReader(url: string, db: Db, limits: ReaderLimits): Promis
   };
 }
 
-function pgliteReader(db: Db): Db {
+/** Each read a read-only transaction under the role, on the connection the jobs share (PGlite's only one). */
+function roleReader(db: Db): Db {
   const asReader = <T>(fn: (tx: Queryable) => Promise<T>) =>
     db.transaction(async (tx) => {
       await tx.exec(`SET TRANSACTION READ ONLY; SET LOCAL ROLE ${READONLY_ROLE}`);
       return fn(tx);
     });
   return {
-    kind: db.kind,
-    dialect: db.dialect,
-    schemas: db.schemas,
+    ...engineIdentity(db),
     query: <T extends Row = Row>(sql: string, params?: readonly unknown[]) =>
       asReader((tx) => tx.query<T>(sql, params)),
     exec: (sql) => asReader((tx) => tx.exec(sql)),

@@ -1,3 +1,5 @@
+import { engineOf } from '../db/engines.ts';
+import { columnsOf } from '../db/introspect.ts';
 import type { Db, Schemas } from '../db/types.ts';
 
 /** Quotes an identifier read from the catalogue (a column may be named like a keyword). */
@@ -45,30 +47,18 @@ export interface RangeQuery {
  */
 export function createRelationReader(db: Db) {
   const shapes = new Map<string, RelationShape>();
-
-  /** A date column as `YYYY-MM-DD` text, in each engine's own words. */
-  const dateAsText = (column: string) =>
-    db.dialect === 'mysql' ? `date_format(${column}, '%Y-%m-%d')` : `to_char(${column}, 'YYYY-MM-DD')`;
+  const engine = engineOf(db);
 
   async function shape(spec: RelationSpec): Promise<RelationShape | undefined> {
     const schema = db.schemas[spec.schema];
     const relation = `${schema}.${spec.name}`;
     const known = shapes.get(relation);
     if (known) return known;
-    const rows = await db.query<{ column_name: string; data_type: string }>(
-      // Aliased: MySQL 8 names information_schema's columns in capitals.
-      `SELECT column_name AS column_name, data_type AS data_type FROM information_schema.columns
-       WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
-      [schema, spec.name],
-    );
+    const rows = await columnsOf(db, schema, spec.name);
     if (rows.length === 0) return undefined;
-    const columns = rows.map((r) => r.column_name);
+    const columns = rows.map((r) => r.name);
     const select = rows
-      .map((r) =>
-        r.data_type === 'date'
-          ? `${dateAsText(`r.${q(r.column_name)}`)} AS ${q(r.column_name)}`
-          : `r.${q(r.column_name)}`,
-      )
+      .map((r) => (r.dataType === 'date' ? `${engine.dateText(`r.${q(r.name)}`)} AS ${q(r.name)}` : `r.${q(r.name)}`))
       .join(', ');
     const time = spec.time.find((c) => columns.includes(c));
     const order = [...(time ? [time] : []), ...spec.tieBreak.filter((c) => columns.includes(c))];
@@ -95,8 +85,7 @@ export function createRelationReader(db: Db) {
       return { columns: found.columns, rows };
     } catch (error) {
       // Dropped or reshaped since it was cached (a DEV=true reset, a changed model): look it up again, once.
-      const code = (error as { code?: string }).code;
-      if (!retry || (code !== '42P01' && code !== '42703')) throw error;
+      if (!retry || !engine.isMissingRelation(error)) throw error;
       shapes.delete(found.relation);
       return page(spec, query, false);
     }

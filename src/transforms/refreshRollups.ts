@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type EngineAdapter, engineOf } from '../db/engines.ts';
 import { renderSql } from '../db/sqlTemplate.ts';
 import type { Db } from '../db/types.ts';
 import { readWatermark, writeWatermark } from '../db/watermarks.ts';
@@ -8,7 +9,7 @@ import { readWatermark, writeWatermark } from '../db/watermarks.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface Rollup {
-  /** File `rollups/<name>.sql` (MySQL: `rollups/mysql/<name>.sql`), one statement taking `$1` = loaded after. */
+  /** File `rollups/<name>.sql` (or in the engine's own folder), one statement taking `$1` = loaded after. */
   name: string;
   /** The staging table whose `loaded_at` marks what changed. */
   source: string;
@@ -23,9 +24,9 @@ const LOOKBACK_MS = 10 * 60_000;
  */
 export async function refreshRollups(db: Db, rollups: readonly Rollup[]): Promise<string[]> {
   const refreshed: string[] = [];
+  const engine = engineOf(db);
   for (const rollup of rollups) {
-    const folder = db.dialect === 'mysql' ? join(here, 'rollups', 'mysql') : join(here, 'rollups');
-    const file = join(folder, `${rollup.name}.sql`);
+    const file = join(here, 'rollups', engine.sqlFolder ?? '', `${rollup.name}.sql`);
     // An engine without the rollup's SQL has no source table for it either (MySQL holds no EVM tables).
     if (!existsSync(file)) continue;
     const sql = renderSql(readFileSync(file, 'utf8'), db.schemas);
@@ -36,7 +37,7 @@ export async function refreshRollups(db: Db, rollups: readonly Rollup[]): Promis
       `SELECT max(loaded_at) AS max FROM ${db.schemas.staging}.${rollup.source}`,
     );
     if (!top?.max) continue;
-    const upTo = await capByOpenTransactions(db, new Date(top.max as Date));
+    const upTo = await capByOpenTransactions(db, engine, new Date(top.max as Date));
     await db.transaction(async (tx) => {
       await tx.query(sql, [since]);
       await writeWatermark(tx, db.schemas, key, { loadedAt: upTo.toISOString() }, null);
@@ -49,15 +50,12 @@ export async function refreshRollups(db: Db, rollups: readonly Rollup[]): Promis
 /**
  * `loaded_at` is the start of the writing transaction, so a long one (a 30-minute backfill) commits rows older
  * than a watermark saved meanwhile. The watermark never passes the start of the oldest transaction still open,
- * and those rows are picked up by the next refresh. PostgreSQL only: PGlite has one connection, and MySQL's
- * rollups rely on the lookback alone.
+ * and those rows are picked up by the next refresh. Where the engine cannot tell (PGlite has one connection;
+ * MySQL does not say), the rollups rely on the lookback alone.
  */
-async function capByOpenTransactions(db: Db, loadedAt: Date): Promise<Date> {
-  if (db.kind !== 'postgres') return loadedAt;
-  const [open] = await db.query<{ started: Date | null }>(
-    `SELECT min(xact_start) AS started FROM pg_stat_activity
-     WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
-  );
+async function capByOpenTransactions(db: Db, engine: EngineAdapter, loadedAt: Date): Promise<Date> {
+  if (!engine.oldestOpenTransactionSql) return loadedAt;
+  const [open] = await db.query<{ started: Date | null }>(engine.oldestOpenTransactionSql);
   return open?.started && open.started < loadedAt ? new Date(open.started) : loadedAt;
 }
 

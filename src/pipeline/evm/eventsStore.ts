@@ -1,3 +1,4 @@
+import { columnsOfTables } from '../../db/introspect.ts';
 import type { Queryable, Schemas, WriteTarget } from '../../db/types.ts';
 import { EVENT_KEY, type EventSpec, eventTableColumns, eventTableDdl } from '../../sources/evm/events/abi.ts';
 import type { Token } from '../../sources/evm/events/contracts.ts';
@@ -17,11 +18,12 @@ export function eventTarget(schemas: Schemas, spec: EventSpec): WriteTarget {
  * when something is missing: `ALTER TABLE` locks the table against readers even when it changes nothing.
  */
 export async function ensureEventTables(tx: Queryable, schemas: Schemas, specs: readonly EventSpec[]): Promise<void> {
-  const rows = await tx.query<{ table_name: string; column_name: string }>(
-    `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = ANY($2::text[])`,
-    [schemas.staging, specs.map((s) => s.table)],
+  const tables = await columnsOfTables(
+    tx,
+    schemas.staging,
+    specs.map((s) => s.table),
   );
-  const have = new Set(rows.map((r) => `${r.table_name}.${r.column_name}`));
+  const have = new Set([...tables].flatMap(([table, columns]) => columns.map((c) => `${table}.${c.name}`)));
   for (const spec of specs) {
     if (spec.columns.every((c) => have.has(`${spec.table}.${c.name}`)) && have.has(`${spec.table}.chain_id`)) continue;
     await tx.exec(eventTableDdl(schemas.staging, spec));

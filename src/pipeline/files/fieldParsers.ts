@@ -11,7 +11,7 @@ export class Problem {
 
 export type FieldParser = (text: string) => unknown;
 
-/** What a column accepts, from information_schema (PostgreSQL and MySQL names). */
+/** What a column accepts, from the catalogue (PostgreSQL and MySQL type names). */
 export interface ColumnType {
   dataType: string;
   maxLength: number | null;

@@ -1,3 +1,4 @@
+import { columnsOf, primaryKeyOf, relationsIn } from '../../db/introspect.ts';
 import type { Queryable, Schemas } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
 import { type FieldParser, parserFor } from './fieldParsers.ts';
@@ -18,21 +19,8 @@ export interface ColumnPlan {
   required: boolean[];
 }
 
-type ColumnRow = {
-  name: string;
-  data_type: string;
-  is_nullable: string;
-  column_default: string | null;
-  max_length: number | string | null;
-  num_precision: number | string | null;
-  num_scale: number | string | null;
-};
-
-const num = (v: number | string | null) => (v === null ? null : Number(v));
-
 /**
- * Reads a staging table's columns and primary key from information_schema (the same query on PostgreSQL,
- * PGlite and MySQL).
+ * Reads a staging table's columns and primary key from the catalogue.
  * @throws EtlError `ETL_INPUT_INVALID` when the table does not exist or has no primary key.
  */
 export async function readTableShape(db: Queryable, schemas: Schemas, table: string): Promise<TableShape> {
@@ -42,51 +30,23 @@ export async function readTableShape(db: Queryable, schemas: Schemas, table: str
       `"${table}" is not a table name: use a staging table such as coingecko_prices`,
     );
   }
-  const rows = await db.query<ColumnRow>(
-    `SELECT column_name AS name, data_type, is_nullable, column_default, character_maximum_length AS max_length,
-       numeric_precision AS num_precision, numeric_scale AS num_scale
-     FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
-    [schemas.staging, table],
-  );
+  const rows = await columnsOf(db, schemas.staging, table);
   if (rows.length === 0) {
-    const known = await db.query<{ name: string }>(
-      'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
-      [schemas.staging],
-    );
+    const known = await relationsIn(db, schemas.staging);
     throw new EtlError(
       'ETL_INPUT_INVALID',
-      `No table ${schemas.staging}.${table}: backfill loads a staging table, one of ${known.map((k) => k.name).join(', ') || '(none: run `crypto-etl migrate`)'}`,
+      `No table ${schemas.staging}.${table}: backfill loads a staging table, one of ${known.join(', ') || '(none: run `crypto-etl migrate`)'}`,
     );
   }
-  const key = await db.query<{ name: string }>(
-    `SELECT kcu.column_name AS name FROM information_schema.table_constraints tc
-     JOIN information_schema.key_column_usage kcu
-       ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema AND kcu.table_name = tc.table_name
-     WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = $1 AND tc.table_name = $2
-     ORDER BY kcu.ordinal_position`,
-    [schemas.staging, table],
-  );
+  const key = await primaryKeyOf(db, schemas.staging, table);
   if (key.length === 0) {
     throw new EtlError(
       'ETL_INPUT_INVALID',
       `${schemas.staging}.${table} has no primary key, so a rerun could not skip rows it already holds`,
     );
   }
-  const columns = new Map(
-    rows.map((r) => [
-      r.name,
-      {
-        parse: parserFor({
-          dataType: r.data_type,
-          maxLength: num(r.max_length),
-          precision: num(r.num_precision),
-          scale: num(r.num_scale),
-        }),
-        required: r.is_nullable === 'NO' && r.column_default === null,
-      },
-    ]),
-  );
-  return { table: `${schemas.staging}.${table}`, columns, key: key.map((k) => k.name) };
+  const columns = new Map(rows.map((c) => [c.name, { parse: parserFor(c), required: !c.nullable && !c.hasDefault }]));
+  return { table: `${schemas.staging}.${table}`, columns, key };
 }
 
 /**

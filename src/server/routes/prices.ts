@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { engineOf } from '../../db/engines.ts';
 import { EtlError } from '../../internal/errors.ts';
 import { instant, num, type ServerDeps } from '../deps.ts';
 import { type PageQuery, pageParams, pageResponse, sendPage, sendRenderedPage, toNumber } from '../pagination.ts';
@@ -26,7 +27,7 @@ type PricesQuery = PageQuery & RangeParams & { coin: string[]; interval: 'daily'
 
 const MAX_COINS = 10;
 
-/** MySQL's exact decimals (strings) as JSON numbers; PostgreSQL's page arrives rendered already. */
+/** Exact decimals that arrive as strings (MySQL's driver) as JSON numbers. */
 function pricesAsNumbers(row: Record<string, unknown>): Record<string, unknown> {
   const out = { ...row };
   for (const c of DECIMAL_PRICE_COLUMNS) out[c] = toNumber(row[c]);
@@ -36,6 +37,7 @@ function pricesAsNumbers(row: Record<string, unknown>): Record<string, unknown> 
 /** `/api/prices`: daily or hourly OHLC of one or more coins (the warehouse rollups of CoinGecko prices). */
 export const priceRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
   const { warehouse } = db.schemas;
+  const engine = engineOf(db);
 
   server.get<{ Querystring: PricesQuery }>(
     '/api/prices',
@@ -74,10 +76,10 @@ export const priceRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app,
       }
       const { from, to } = parseRange(q);
       const vs = q.vs ?? app.config.coingecko.vsCurrency;
-      const query = pricesQuery({ ...q, warehouse, coins, vs, from, to, dialect: db.dialect });
-      if (q.format === 'csv' || db.dialect === 'mysql') {
+      const query = pricesQuery({ ...q, warehouse, coins, vs, from, to, jsonInSql: engine.jsonInSql });
+      if (q.format === 'csv' || !engine.jsonInSql) {
         const rows = await db.query(query.text, query.values);
-        const numbers = db.dialect === 'mysql' ? rows.map(pricesAsNumbers) : rows;
+        const numbers = engine.decimalsAsStrings ? rows.map(pricesAsNumbers) : rows;
         return sendPage(reply, { ...q, name: `prices_${q.interval}`, columns: PRICE_COLUMNS }, numbers);
       }
       const [page] = await db.query<{ items: string; more: boolean }>(query.text, query.values);

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { engineOf } from '../../db/engines.ts';
 import { isSandboxData, nextRunOf, readStatus } from '../../pipeline/status.ts';
 import type { ServerDeps } from '../deps.ts';
 import { renderStatusPage } from '../statusPage.ts';
@@ -40,7 +41,7 @@ export const statusRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app
     },
     async () => ({
       sandbox: await isSandboxData(db),
-      engine: app.db.kind,
+      engine: engineOf(app.db).id,
       executor: app.executor.kind,
       vsCurrency: app.config.coingecko.vsCurrency,
       coins: app.config.coingecko.coins,

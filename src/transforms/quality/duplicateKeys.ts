@@ -1,3 +1,4 @@
+import { relationExists } from '../../db/introspect.ts';
 import type { Db, Schemas } from '../../db/types.ts';
 import type { QualityResult } from './types.ts';
 
@@ -27,20 +28,6 @@ export const KEYED_RELATIONS: readonly KeyedRelation[] = [
 ];
 
 const RECENT_DAYS = 30;
-
-/** Whether a table or view `schema.name` exists. */
-export async function relationExists(db: Db, qualified: string): Promise<boolean> {
-  if (db.dialect === 'postgres') {
-    const [row] = await db.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [qualified]);
-    return Boolean(row?.oid);
-  }
-  const [schema, name] = qualified.split('.');
-  const rows = await db.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [
-    schema,
-    name,
-  ]);
-  return rows.length > 0;
-}
 
 /** Keys that occur more than once in each relation; a relation that does not exist (yet) is skipped. */
 export async function checkDuplicateKeys(

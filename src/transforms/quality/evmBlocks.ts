@@ -1,5 +1,5 @@
+import { relationExists } from '../../db/introspect.ts';
 import type { Db } from '../../db/types.ts';
-import { relationExists } from './duplicateKeys.ts';
 import type { QualityResult } from './types.ts';
 
 /** Incomplete blocks and gaps listed per chain in a result's details, at most. */
