@@ -239,7 +239,7 @@ describe('MariaDB as the warehouse', () => {
     }
   });
 
-  it('behavior: retention trims runs, rejects and market snapshots; jobs without MySQL SQL are skipped, not failed', async () => {
+  it('behavior: retention trims runs, rejects and market snapshots; only the lake export is skipped, not failed', async () => {
     const DAY = 86_400_000;
     const old = new Date(NOW - 40 * DAY);
     const recent = new Date(NOW - DAY);
@@ -270,7 +270,8 @@ describe('MariaDB as the warehouse', () => {
     expect(left.map((r) => r.status)).toEqual(['failed', 'running']);
     expect(await count(t.db, `${s.staging}.coingecko_markets`)).toBe(snapshots);
 
-    // Configured for Dune and a chain, on MySQL: their jobs skip with a note; quality and retention run.
+    // Dune and the chain have their tables here too: only the lake export (COPY) is left to PostgreSQL. It is not
+    // scheduled where it cannot run and skips with a note; the others keep their schedules.
     const config = testConfig({
       DATABASE_URL: t.url as string,
       DUNE_API_KEY: 'dune-test-key-0123456789',
@@ -278,16 +279,15 @@ describe('MariaDB as the warehouse', () => {
     });
     const jobRunner = createJobRunner({ config, db: t.db, log, runner });
     const catalogue = buildCatalogue({ config, log });
-    // Not scheduled where they cannot run; the others keep their schedules.
-    expect(['evm-blocks', 'dune-update', 'coingecko-prices'].map((name) => findJob(catalogue, name).schedule)).toEqual([
-      null,
-      null,
-      '0 9 * * *',
-    ]);
-    for (const name of ['quality', 'evm-blocks', 'dune-update', 'retention']) {
+    expect(
+      ['lake-export', 'evm-blocks', 'evm-events', 'dune-update', 'coingecko-prices'].map(
+        (name) => findJob(catalogue, name).schedule,
+      ),
+    ).toEqual([null, '* * * * *', '* * * * *', '0 9 * * *', '0 9 * * *']);
+    for (const name of ['quality', 'lake-export', 'retention']) {
       const result = await jobRunner.attempt(findJob(catalogue, name), { trigger: 'manual' }, new AbortController());
       expect(result, name).toMatchObject({ status: 'succeeded' });
-      expect(result.runs.length > 0, name).toBe(name === 'quality' || name === 'retention');
+      expect(result.runs.length > 0, name).toBe(name !== 'lake-export');
     }
   });
 

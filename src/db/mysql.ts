@@ -31,6 +31,7 @@ function session(conn: Conn): Queryable {
       const statement = toMysql(sql, params, literal);
       const [result] = await orUnavailable(conn.query(statement.sql));
       if (statement.returning) return [{ [statement.returning]: (result as ResultSetHeader).insertId }] as T[];
+      if (statement.affected) return [{ [statement.affected]: (result as ResultSetHeader).affectedRows }] as T[];
       return Array.isArray(result) ? (result as T[]) : [];
     },
     async exec(sql) {
@@ -49,7 +50,8 @@ function session(conn: Conn): Queryable {
  */
 async function writeRowsMysql(conn: Conn, target: WriteTarget, rows: readonly (readonly unknown[])[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const q = (c: string) => `\`${c}\``;
+  // A column may come double-quoted (an event argument named `from`): the name is what is inside.
+  const q = (c: string) => `\`${c.replace(/^"(.*)"$/, '$1')}\``;
   const rest = target.columns.filter((c) => !target.key.includes(c));
   const firstKey = q(target.key[0] as string);
   const volatile = rest.filter((c) => target.volatile?.includes(c));
@@ -114,6 +116,12 @@ export async function openMysql(options: {
     multipleStatements: true,
     timezone: 'Z',
     supportBigNumbers: true,
+    // BOOLEAN is tinyint(1): read back true/false, as PostgreSQL answers (CoinCap's socket, CoW's partial_fill).
+    typeCast: (field, next) => {
+      if (field.type !== 'TINY' || field.length !== 1) return next();
+      const text = field.string();
+      return text === null ? null : text !== '0';
+    },
     // FOUND_ROWS would count unchanged duplicates as affected; IGNORE_SPACE makes `max` and friends reserved.
     flags: ['-FOUND_ROWS', '-IGNORE_SPACE'],
   });

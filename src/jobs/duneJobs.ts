@@ -104,7 +104,6 @@ export function duneJobs(deps: CatalogueDeps) {
   return [
     defineJob({
       name: 'dune-init',
-      engines: ['postgres'],
       description:
         'Dune: CoW WETH–USDC trades of this month up to yesterday → staging.dune_cow_trades (skipped when loaded)',
       schedule: null,
@@ -114,7 +113,6 @@ export function duneJobs(deps: CatalogueDeps) {
     }),
     defineJob({
       name: 'dune-update',
-      engines: ['postgres'],
       description: "Dune: yesterday's CoW WETH–USDC trades → staging.dune_cow_trades",
       schedule: '0 9 * * *',
       timeoutMs: 60 * 60_000,
@@ -123,7 +121,6 @@ export function duneJobs(deps: CatalogueDeps) {
     }),
     defineJob({
       name: 'dune-query',
-      engines: ['postgres'],
       description:
         'Dune: any query (args queryId, table, params) → staging.<table>, created and widened from its columns',
       schedule: null,

@@ -92,7 +92,6 @@ export async function runEvmEvents(ctx: JobContext, options: EvmEventsOptions = 
 export function evmEventsJob(configured: boolean, options: EvmEventsOptions = {}) {
   return defineJob({
     name: JOB,
-    engines: ['postgres'],
     description:
       'Contract events from eth_getLogs, decoded by ABI → staging.evm_event_<set>_<event> (EVM_EVENTS, EVM_EVENTS_FILE), reorg-safe at the head (--from/--to backfill a range, --follow keeps following the head)',
     schedule: configured ? '* * * * *' : null,

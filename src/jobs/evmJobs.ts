@@ -69,7 +69,6 @@ export function evmJobs(deps: CatalogueDeps, options: EvmJobOptions = {}) {
   return [
     defineJob({
       name: JOB,
-      engines: ['postgres'],
       description:
         'EVM blocks, transactions, receipts and logs → staging.evm_* up to head − EVM_CONFIRMATIONS, reorg-safe (--from/--to backfill a range, --follow keeps following the head)',
       schedule: configured ? '* * * * *' : null,

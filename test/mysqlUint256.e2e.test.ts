@@ -1,0 +1,156 @@
+import { encodeAbiParameters, encodeEventTopics, type Hex, parseAbiItem } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uintOrder, uintSum } from '../src/db/uint256.ts';
+import { EVENT_ROLLUPS } from '../src/jobs/evmEventsJob.ts';
+import { eventTarget, tokenWrite } from '../src/pipeline/evm/eventsStore.ts';
+import {
+  builtInSets,
+  type ContractSet,
+  parseTokens,
+  specsOf,
+  TRANSFER_EVENT,
+} from '../src/sources/evm/events/contracts.ts';
+import { createLogDecoder } from '../src/sources/evm/events/decodeLog.ts';
+import { refreshRollups } from '../src/transforms/refreshRollups.ts';
+import { type EngineName, openTestDb, type TestDb } from './helpers/databases.ts';
+
+const MAX = 2n ** 256n - 1n;
+/** Amounts whose text order is not their numeric order, around the 39-digit split of MySQL's sum, and the extremes. */
+const AMOUNTS = [MAX, 10n ** 77n, 0n, 9n, 10n, 10n ** 39n - 1n, 10n ** 39n, 123_456_789n, MAX - 1n];
+const TOKEN = '0x00000000000000000000000000000000000a11ce';
+const tokens = parseTokens([`BIG:${TOKEN}:18`]);
+const [spec] = specsOf(builtInSets(tokens, '0x9008d19f58aabd9ed0d60971565aa8510560ab41').erc20 as ContractSet);
+const transfer = parseAbiItem(TRANSFER_EVENT);
+const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as Hex;
+
+/** A Transfer log of `value` as eth_getLogs sends it, in block `i`. */
+function transferLog(i: number, value: bigint) {
+  return {
+    address: TOKEN,
+    topics: encodeEventTopics({ abi: [transfer], args: { from: address(1), to: address(2 + i) } }) as string[],
+    data: encodeAbiParameters([{ type: 'uint256' }], [value]),
+    blockNumber: `0x${(100 + i).toString(16)}`,
+    blockHash: `0x${(i + 1).toString(16).padStart(64, '0')}`,
+    blockTimestamp: `0x${(1_767_225_600 + i * 12).toString(16)}`,
+    transactionHash: `0x${(0xf00 + i).toString(16).padStart(64, '0')}`,
+    transactionIndex: '0x0',
+    logIndex: '0x0',
+  };
+}
+
+/** `value` / 10^decimals as exact decimal text without trailing zeros. */
+function units(value: bigint, decimals: number): string {
+  const digits = value.toString().padStart(decimals + 1, '0');
+  const whole = digits.slice(0, digits.length - decimals);
+  const fraction = digits.slice(digits.length - decimals).replace(/0+$/, '');
+  return fraction ? `${whole}.${fraction}` : whole;
+}
+const trimUnits = (text: string) => (text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text);
+
+const ENGINES: EngineName[] = ['pglite', 'postgres', 'mysql'];
+
+describe.each(ENGINES)('uint256 on %s', (engine) => {
+  let t: TestDb;
+
+  beforeAll(async () => {
+    t = await openTestDb(engine);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('behavior: 2^256−1 decoded from a Transfer log is stored, read back and copied to the warehouse exactly', async () => {
+    const { db } = t;
+    const s = db.schemas;
+    if (!spec) throw new Error('no Transfer spec');
+    const decode = createLogDecoder([spec]);
+    const rows = AMOUNTS.map((value, i) => {
+      const decoded = decode(1, transferLog(i, value));
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return decoded.row;
+    });
+    // The loader's write: the event table's target and the token list, in one transaction.
+    await db.transaction(async (tx) => {
+      const tokenRows = tokenWrite(s, 1, tokens);
+      await tx.writeRows(tokenRows.target, tokenRows.rows);
+      expect(await tx.writeRows(eventTarget(s, spec), rows)).toBe(AMOUNTS.length);
+    });
+    const staged = await db.query<{ block_number: number | string; value: unknown }>(
+      `SELECT block_number, "value" FROM ${s.staging}.evm_event_erc20_transfer ORDER BY block_number`,
+    );
+    expect(staged.map((r) => String(r.value))).toEqual(AMOUNTS.map(String));
+    expect(String(staged[0]?.value)).toBe(
+      '115792089237316195423570985008687907853269984665640564039457584007913129639935',
+    );
+
+    expect(await refreshRollups(db, EVENT_ROLLUPS)).toEqual(['erc20_transfers']);
+    const warehouse = await db.query<{ amount: unknown; amount_units: unknown; token_symbol: string }>(
+      `SELECT amount, amount_units, token_symbol FROM ${s.warehouse}.erc20_transfers ORDER BY block_number`,
+    );
+    expect(warehouse.map((r) => String(r.amount))).toEqual(AMOUNTS.map(String));
+    expect(warehouse.map((r) => trimUnits(String(r.amount_units)))).toEqual(AMOUNTS.map((a) => units(a, 18)));
+    expect(new Set(warehouse.map((r) => r.token_symbol))).toEqual(new Set(['BIG']));
+  });
+
+  it('behavior: the warehouse orders and sums uint256 amounts exactly, past 65 digits', async () => {
+    const { db } = t;
+    const table = `${db.schemas.warehouse}.erc20_transfers`;
+    const sorted = await db.query<{ amount: unknown }>(
+      `SELECT amount FROM ${table} ORDER BY ${uintOrder(db, 'amount', 'DESC')}`,
+    );
+    const descending = [...AMOUNTS].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    expect(sorted.map((r) => String(r.amount))).toEqual(descending.map(String));
+    const ascending = await db.query<{ amount: unknown }>(
+      `SELECT amount FROM ${table} ORDER BY ${uintOrder(db, 'amount')}`,
+    );
+    expect(ascending.map((r) => String(r.amount))).toEqual([...descending].reverse().map(String));
+
+    const sum = async (where = '') =>
+      (await db.query<{ total: string | null }>(`SELECT ${uintSum(db, 'amount')} AS total FROM ${table} ${where}`))[0]
+        ?.total;
+    // 2 × (2^256 − 1) + 10^77 + …: 78 digits, beyond any DECIMAL of MySQL.
+    const total = AMOUNTS.reduce((a, b) => a + b, 0n);
+    expect(total.toString().length).toBe(78);
+    expect(await sum()).toBe(total.toString());
+    // A carry out of the low 39 digits: (10^39 − 1) + 10^39 + 9 + 10.
+    const carry = [10n ** 39n - 1n, 10n ** 39n, 9n, 10n].reduce((a, b) => a + b, 0n);
+    expect(await sum(`WHERE amount IN ('${[10n ** 39n - 1n, 10n ** 39n, 9n, 10n].join("', '")}')`)).toBe(
+      carry.toString(),
+    );
+    expect(await sum("WHERE amount = '0'")).toBe('0');
+    expect(await sum('WHERE block_number < 0')).toBeNull();
+  });
+});
+
+describe('uint256 on mysql: canonical text only', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb('mysql');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('error: a uint256 that is not canonical decimal text is refused, not stored (its order and sum rely on it)', async () => {
+    const { db } = t;
+    if (!spec) throw new Error('no Transfer spec');
+    const target = eventTarget(db.schemas, spec);
+    const row = (value: unknown, i: number) => [
+      1,
+      900 + i,
+      `0x${'e'.repeat(63)}${i}`,
+      0,
+      '0x1',
+      0,
+      TOKEN,
+      null,
+      null,
+      null,
+      value,
+    ];
+    for (const [i, bad] of ['007', '-1', '1.5', '1e3', ` ${MAX}`, `${MAX}0`].entries()) {
+      await expect(db.writeRows(target, [row(bad, i)]), bad).rejects.toThrow(/CONSTRAINT|Data too long/);
+    }
+    expect(await db.writeRows(target, [row(MAX, 9)])).toBe(1);
+  });
+});
