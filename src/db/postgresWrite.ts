@@ -1,4 +1,5 @@
 import { paramValue } from './copyText.ts';
+import { conflictKey } from './partitions.ts';
 import type { Row, WriteTarget } from './types.ts';
 
 /** What the PostgreSQL-family engines (pg and PGlite) must give the shared loader. */
@@ -23,9 +24,10 @@ export async function writeRowsPostgres(
 ): Promise<number> {
   if (rows.length === 0) return 0;
   const cols = target.columns.join(', ');
-  const conflict = conflictClause(target);
+  if (rows.length >= COPY_THRESHOLD && (await tryDirectCopy(session, target, rows))) return rows.length;
+  // On a partitioned table the conflict target holds the partition key too (src/db/partitions.ts).
+  const conflict = conflictClause({ ...target, key: await conflictKey(session, target) });
   if (rows.length >= COPY_THRESHOLD) {
-    if (await tryDirectCopy(session, target, rows)) return rows.length;
     const temp = `_load_${target.table.replace(/\W/g, '_')}`;
     await session.execCount(
       `CREATE TEMP TABLE ${temp} ON COMMIT DROP AS SELECT ${cols} FROM ${target.table} WITH NO DATA`,

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { preparePartitions } from '../db/partitions.ts';
 import type { Db, Queryable, WriteTarget } from '../db/types.ts';
 import { readWatermark, writeWatermark } from '../db/watermarks.ts';
 import { describeError, EtlError, isEtlError } from '../internal/errors.ts';
@@ -261,6 +262,10 @@ export function createRunner(options: CreateRunnerOptions): Runner {
         (await recordChanges(db, checkpoint.changes ?? []))?.();
         throw error;
       }
+      // The range partitions these rows need, created ahead in short transactions of their own; a range that
+      // cannot be made now (a lock not granted) loads into the DEFAULT partition instead.
+      const partitions = await preparePartitions(db, checkpoint.writes);
+      if (partitions.failed.length > 0) streamLog.warn({ failed: partitions.failed }, 'partition not created ahead');
       let announce: (() => void) | undefined;
       const outcome = await db.transaction(async (tx) => {
         await checkpoint.before?.(tx);
