@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { configSecrets } from '../src/config.ts';
+import { readColumnTypes } from '../src/db/columnTypes.ts';
+import { engineOf } from '../src/db/engines.ts';
 import { readWatermark } from '../src/db/watermarks.ts';
 import { createLogger, silentLogger } from '../src/internal/logger.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
@@ -16,7 +18,7 @@ import { createDuneClient } from '../src/sources/dune/client.ts';
 import { COW_STREAM, type CowCursor, dayBefore } from '../src/sources/dune/cowTradesStream.ts';
 import { CLOCK_CASES, runningClock } from './helpers/clock.ts';
 import { testConfig } from './helpers/config.ts';
-import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
+import { count, type EngineName, openTestDb, type TestDb } from './helpers/databases.ts';
 import { readLogOnce } from './helpers/logFile.ts';
 
 const log = silentLogger();
@@ -28,8 +30,12 @@ const FAILED_TEXT = 'line 24:13: Binary literal can only contain hexadecimal dig
 const clock = runningClock(CLOCK_CASES[2].iso);
 const now = () => new Date(clock());
 
-describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
+const ENGINES: EngineName[] = ['pglite', 'postgres', 'mysql'];
+
+describe.each(ENGINES)('Dune end to end on %s', (engine) => {
   let t: TestDb;
+  /** The schemas: MariaDB's are databases of their own, named per test run. */
+  let s: { etl: string; staging: string; warehouse: string };
   let dune: DuneEmulator;
   const settings = (extra: Record<string, string> = {}) => ({
     DUNE_API_URL: dune.url,
@@ -56,6 +62,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
   beforeAll(async () => {
     dune = await startDuneEmulator({ pendingMs: 200, executingMs: 500, cowTradesPerDay: TRADES_PER_DAY, now: clock });
     t = await openTestDb(engine);
+    s = t.db.schemas;
   });
   afterAll(async () => {
     await t.close();
@@ -71,12 +78,12 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
     expect(calls.filter((c) => c.endsWith('/execute'))).toHaveLength(1);
     expect(calls.filter((c) => c.endsWith('/status')).length).toBeGreaterThanOrEqual(2);
     expect(calls.filter((c) => c.endsWith('/results')).length).toBe(Math.ceil(TRADES_PER_DAY / PAGE_SIZE));
-    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(TRADES_PER_DAY);
+    expect(await count(t.db, `${s.staging}.dune_cow_trades`)).toBe(TRADES_PER_DAY);
 
     const yesterday = dayBefore(now());
     const [row] = await t.db.query<Record<string, unknown>>(
-      `SELECT block_date::text AS day, block_time, atoms_bought::text AS atoms, units_bought::text AS units,
-              buy_token_address, evt_index FROM staging.dune_cow_trades ORDER BY block_time LIMIT 1`,
+      `SELECT ${engineOf(t.db).dateText('block_date')} AS day, block_time, atoms_bought AS atoms, units_bought AS units,
+              buy_token_address, evt_index FROM ${s.staging}.dune_cow_trades ORDER BY block_time LIMIT 1`,
     );
     expect(row?.day).toBe(yesterday);
     expect(row?.block_time).toBeInstanceOf(Date);
@@ -90,7 +97,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
     const result = await runJob('dune-update');
     expect(result.status).toBe('succeeded');
     expect(result.runs[0]).toMatchObject({ rowsExtracted: TRADES_PER_DAY, rowsLoaded: 0 });
-    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(TRADES_PER_DAY);
+    expect(await count(t.db, `${s.staging}.dune_cow_trades`)).toBe(TRADES_PER_DAY);
   });
 
   it('behavior: dune-init is skipped when the watermark already covers yesterday, and calls nothing', async () => {
@@ -107,7 +114,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
       status: 'succeeded',
       runs: [],
     });
-    await t.db.exec('DELETE FROM etl.dune_queries');
+    await t.db.exec(`DELETE FROM ${s.etl}.dune_queries`);
     const noId = await runJob('dune-init', { DUNE_INIT_QUERY_ID: '' });
     expect(noId).toEqual({ job: 'dune-init', status: 'succeeded', runs: [] });
     expect(since(mark)).toEqual([]);
@@ -124,7 +131,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
   });
 
   it("error: a FAILED execution fails the run with Dune's error text and writes nothing", async () => {
-    await t.db.exec('TRUNCATE staging.dune_cow_trades');
+    await t.db.exec(`TRUNCATE ${s.staging}.dune_cow_trades`);
     dune.script({
       queryId: dune.queries.cowUpdate,
       state: 'QUERY_STATE_FAILED',
@@ -135,21 +142,21 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
     expect(result.error).toContain(FAILED_TEXT);
     expect(result.error).toContain('ETL_UPSTREAM_QUERY_FAILED');
     const [run] = await t.db.query<{ status: string; error: string }>(
-      'SELECT status, error FROM etl.runs ORDER BY id DESC LIMIT 1',
+      `SELECT status, error FROM ${s.etl}.runs ORDER BY id DESC LIMIT 1`,
     );
     expect(run?.status).toBe('failed');
     expect(run?.error).toContain(FAILED_TEXT);
-    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(0);
+    expect(await count(t.db, `${s.staging}.dune_cow_trades`)).toBe(0);
   });
 
   it('behavior: a run that stops between pages resumes its execution instead of running the query again', async () => {
-    await t.db.exec('TRUNCATE staging.dune_cow_trades');
+    await t.db.exec(`TRUNCATE ${s.staging}.dune_cow_trades`);
     // The second page fails on every attempt (HTTP_MAX_RETRIES=2): the first one is committed with its watermark.
     dune.inject({ pathPrefix: '/execution/', query: { offset: String(PAGE_SIZE) }, status: 500, times: 3 });
     const broken = await runJob('dune-update');
     expect(broken.status).toBe('failed');
     expect(broken.error).toContain('HTTP 500');
-    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(PAGE_SIZE);
+    expect(await count(t.db, `${s.staging}.dune_cow_trades`)).toBe(PAGE_SIZE);
     const cursor = await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM);
     expect(cursor?.pending).toMatchObject({ queryId: dune.queries.cowUpdate, offset: PAGE_SIZE });
 
@@ -158,7 +165,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
     expect(resumed.status).toBe('succeeded');
     expect(resumed.runs[0]).toMatchObject({ rowsExtracted: TRADES_PER_DAY - PAGE_SIZE });
     expect(since(mark).some((c) => c.endsWith('/execute'))).toBe(false);
-    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(TRADES_PER_DAY);
+    expect(await count(t.db, `${s.staging}.dune_cow_trades`)).toBe(TRADES_PER_DAY);
     expect(await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM)).toEqual({ through: dayBefore(now()) });
   });
 
@@ -180,13 +187,17 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
       },
     });
     const args = { queryId, table: 'dune_wallets' };
+    /** The columns' types as the pipeline reads them back, and as the engine's catalogue names them. */
     const types = async () =>
+      Object.fromEntries(await t.db.transaction((tx) => readColumnTypes(tx, t.db, s.staging, 'dune_wallets')));
+    const catalog = async () =>
       Object.fromEntries(
         (
-          await t.db.query<{ column_name: string; data_type: string }>(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'staging' AND table_name = 'dune_wallets'",
+          await t.db.query<{ name: string; type: string }>(
+            'SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+            [s.staging, 'dune_wallets'],
           )
-        ).map((c) => [c.column_name, c.data_type]),
+        ).map((c) => [c.name, c.type]),
       );
 
     const first = await runJob('dune-query', {}, args);
@@ -198,8 +209,28 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
       txs: 'integer',
       first_seen: 'date',
       labels: 'jsonb',
-      loaded_at: 'timestamp with time zone',
+      loaded_at: 'timestamptz',
     });
+    expect(await catalog()).toEqual(
+      engine === 'mysql'
+        ? // MariaDB's JSON is longtext underneath; the column comment keeps the type.
+          {
+            row_key: 'char',
+            wallet: 'longtext',
+            txs: 'int',
+            first_seen: 'date',
+            labels: 'longtext',
+            loaded_at: 'datetime',
+          }
+        : {
+            row_key: 'uuid',
+            wallet: 'text',
+            txs: 'integer',
+            first_seen: 'date',
+            labels: 'jsonb',
+            loaded_at: 'timestamp with time zone',
+          },
+    );
     expect(loaded(await runJob('dune-query', {}, args))).toBe(0);
 
     dune.setResult(queryId, {
@@ -227,14 +258,15 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
     expect(loaded(widened)).toBe(1);
     expect(await types()).toMatchObject({
       txs: 'numeric',
-      first_seen: 'timestamp with time zone',
+      first_seen: 'timestamptz',
       balance_usd: 'double precision',
       is_contract: 'boolean',
     });
-    const rows = await t.db.query<{ wallet: string; txs: string; balance_usd: number | null; first: Date }>(
-      'SELECT wallet, txs::text AS txs, balance_usd, first_seen AS first FROM staging.dune_wallets ORDER BY wallet',
+    const rows = await t.db.query<{ wallet: string; txs: unknown; balance_usd: number | null; first: Date }>(
+      `SELECT wallet, txs, balance_usd, first_seen AS first FROM ${s.staging}.dune_wallets ORDER BY wallet`,
     );
-    expect(rows.map((r) => [r.wallet, r.txs, r.balance_usd])).toEqual([
+    // uint256 stays exact on every engine: PostgreSQL's numeric, MariaDB's decimal text (docs/mysql.md).
+    expect(rows.map((r) => [r.wallet, String(r.txs), r.balance_usd])).toEqual([
       ['0xAB', '3', null],
       ['0xcd', '7', null],
       ['0xef', '115792089237316195423570985008687907853269984665640564039457584007913129639935', 1234.5],
@@ -243,30 +275,39 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
   });
 
   it('behavior: cow_trades_priced and cow_daily match a hand-computed case to the basis point', async () => {
-    await t.db.exec(`
-      INSERT INTO staging.coingecko_prices (coin_id, vs_currency, ts, price) VALUES
-        ('ethereum', 'usd', '2026-01-10T11:00:00Z', 3000),
-        ('ethereum', 'usd', '2026-01-10T11:50:00Z', 3100),
-        ('ethereum', 'usd', '2026-01-10T12:05:00Z', 5000),
-        ('bitcoin', 'usd', '2026-01-10T11:55:00Z', 90000);
-      INSERT INTO staging.dune_cow_trades (tx_hash, order_uid, evt_index, block_date, block_time, block_number,
+    const at = (iso: string) => new Date(iso);
+    await t.db.query(
+      `INSERT INTO ${s.staging}.coingecko_prices (coin_id, vs_currency, ts, price) VALUES
+        ('ethereum', 'usd', $1, 3000), ('ethereum', 'usd', $2, 3100), ('ethereum', 'usd', $3, 5000),
+        ('bitcoin', 'usd', $4, 90000)`,
+      [at('2026-01-10T11:00:00Z'), at('2026-01-10T11:50:00Z'), at('2026-01-10T12:05:00Z'), at('2026-01-10T11:55:00Z')],
+    );
+    await t.db.query(
+      `INSERT INTO ${s.staging}.dune_cow_trades (tx_hash, order_uid, evt_index, block_date, block_time, block_number,
         sell_token_address, buy_token_address, units_sold, atoms_sold, units_bought, atoms_bought) VALUES
-        ('0x01', '0xa1', 1, '2026-01-10', '2026-01-10T12:00:00Z', 1,
+        ('0x01', '0xa1', 1, '2026-01-10', $1, 1,
          '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48', '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2',
-         6169, 6169000000, 2, 2000000000000000000),
-        ('0x02', '0xa2', 1, '2026-01-10', '2026-01-10T12:01:00Z', 1,
+         6169, '6169000000', 2, '2000000000000000000'),
+        ('0x02', '0xa2', 1, '2026-01-10', $2, 1,
          '0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2', '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48',
-         1, 1000000000000000000, 3115.5, 3115500000);
-    `);
+         1, '1000000000000000000', 3115.5, '3115500000')`,
+      [at('2026-01-10T12:00:00Z'), at('2026-01-10T12:01:00Z')],
+    );
     // Buy: 6169 USDC for 2 WETH = 3084.5 per WETH against 3100 (11:50, the last price at or before 12:00; the
     // 12:05 price comes after and the bitcoin one is another coin): (3084.5 − 3100) / 3100 = −50 bps, which is
     // +50 bps of improvement for a buyer; USD value 2 × 3100 = 6200.
     // Sell: 3115.5 USDC for 1 WETH against 3100 = +50 bps, +50 bps of improvement for a seller; USD value 3100.
-    const priced = await t.db.query<Record<string, string | number>>(
-      `SELECT side, execution_price::float8 AS exec, market_price::float8 AS market, deviation_bps::float8 AS dev,
-              improvement_bps::float8 AS imp, usd_value::float8 AS usd
-       FROM warehouse.cow_trades_priced WHERE block_date = '2026-01-10' ORDER BY block_time`,
-    );
+    const numbers = (row: Record<string, unknown> | undefined) =>
+      Object.fromEntries(
+        Object.entries(row ?? {}).map(([k, v]) => [k, typeof v === 'string' && k !== 'side' ? Number(v) : v]),
+      );
+    const priced = (
+      await t.db.query<Record<string, unknown>>(
+        `SELECT side, execution_price AS exec, market_price AS market, deviation_bps AS dev, improvement_bps AS imp,
+              usd_value AS usd
+       FROM ${s.warehouse}.cow_trades_priced WHERE block_date = '2026-01-10' ORDER BY block_time`,
+      )
+    ).map(numbers);
     expect(priced).toHaveLength(2);
     const [buy, sell] = priced;
     expect(buy).toMatchObject({ side: 'buy', exec: 3084.5, market: 3100, usd: 6200 });
@@ -278,11 +319,14 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
 
     // The day: VWAP (6169 + 3115.5) / 3 WETH; the market's average of its three ethereum prices is 3700;
     // deviations −50 and +50 → median 0, p90 −50 + 0.9 × 100 = 40, p90 of |deviation| 50.
-    const [day] = await t.db.query<Record<string, number>>(
-      `SELECT trades::int AS trades, weth_volume::float8 AS weth, usdc_volume::float8 AS usdc, usd_volume::float8 AS usd,
-              vwap::float8 AS vwap, market_avg_price::float8 AS market, median_deviation_bps AS median,
-              p90_deviation_bps AS p90, p90_abs_deviation_bps AS p90abs
-       FROM warehouse.cow_daily WHERE day = '2026-01-10'`,
+    const day = numbers(
+      (
+        await t.db.query<Record<string, unknown>>(
+          `SELECT trades, weth_volume AS weth, usdc_volume AS usdc, usd_volume AS usd, vwap, market_avg_price AS market,
+              median_deviation_bps AS median, p90_deviation_bps AS p90, p90_abs_deviation_bps AS p90abs
+       FROM ${s.warehouse}.cow_daily WHERE day = '2026-01-10'`,
+        )
+      )[0],
     );
     expect(day).toMatchObject({ trades: 2, weth: 3, usdc: 9284.5, usd: 9300, market: 3700 });
     expect(day?.vwap).toBeCloseTo(9284.5 / 3, 6);
@@ -292,7 +336,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
   });
 
   it('behavior: dune push creates the repo queries, records them, and leaves unchanged ones alone', async () => {
-    await t.db.exec('DELETE FROM etl.dune_queries');
+    await t.db.exec(`DELETE FROM ${s.etl}.dune_queries`);
     const config = testConfig(settings({ DUNE_INIT_QUERY_ID: '', DUNE_UPDATE_QUERY_ID: '' }));
     const client = createDuneClient({ config, log });
     const registry = queryRegistry(t.db);
@@ -315,7 +359,7 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
 
     // A job with no id setting uses the pushed one.
     const mark = dune.requests.length;
-    await t.db.exec("DELETE FROM etl.watermarks WHERE stream = 'dune.cow_trades'");
+    await t.db.exec(`DELETE FROM ${s.etl}.watermarks WHERE stream = 'dune.cow_trades'`);
     const init = await runJob('dune-init', { DUNE_INIT_QUERY_ID: '', DUNE_PAGE_SIZE: '500' });
     expect(init.status).toBe('succeeded');
     expect(since(mark)).toContain(`POST /query/${first[0]?.queryId}/execute`);
@@ -325,13 +369,13 @@ describe.each(POSTGRES_ENGINES)('Dune end to end on %s', (engine) => {
     const free = await startDuneEmulator({ plan: 'free' });
     try {
       const config = testConfig(settings({ DUNE_API_URL: free.url, DUNE_INIT_QUERY_ID: '', DUNE_UPDATE_QUERY_ID: '' }));
-      await t.db.exec('DELETE FROM etl.dune_queries');
+      await t.db.exec(`DELETE FROM ${s.etl}.dune_queries`);
       const push = pushQueries(createDuneClient({ config, log }), queryRegistry(t.db), config);
       await expect(push).rejects.toMatchObject({ code: 'ETL_UPSTREAM_PLAN' });
       await expect(push).rejects.toThrow(
         /HTTP 403.*paste src\/sources\/dune\/queries\/cow_trades_init\.sql .*set DUNE_INIT_QUERY_ID/,
       );
-      expect(await count(t.db, 'etl.dune_queries')).toBe(0);
+      expect(await count(t.db, `${s.etl}.dune_queries`)).toBe(0);
     } finally {
       await free.close();
     }

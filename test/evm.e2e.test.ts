@@ -1,18 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineOf } from '../src/db/engines.ts';
 import type { Db } from '../src/db/types.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
 import type { StreamProgress } from '../src/pipeline/runner.ts';
 import { type Anvil, startAnvil } from '../src/sandbox/evm/anvil.ts';
 import { type ChainDriver, createChainDriver } from '../src/sandbox/evm/chainDriver.ts';
 import { checkEvmBlocks } from '../src/transforms/quality/evmBlocks.ts';
+import { runQualityChecks } from '../src/transforms/quality/runQualityChecks.ts';
+import { applyRetention } from '../src/transforms/retention.ts';
 import { expectSameFields, type Json } from './fixtures/evm/fields.ts';
 import { runEvmJob } from './fixtures/evm/runJob.ts';
 import { testConfig } from './helpers/config.ts';
-import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
+import { count, type EngineName, openTestDb, type TestDb } from './helpers/databases.ts';
 import { type RpcProxy, startRpcProxy } from './helpers/rpcProxy.ts';
 
-describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
+const ENGINES: EngineName[] = ['pglite', 'postgres', 'mysql'];
+
+describe.each(ENGINES)('evm-blocks against anvil on %s', (engine) => {
   let anvil: Anvil;
+  /** The schemas: MariaDB's are databases of their own, named per test run. */
+  let s: { etl: string; staging: string; warehouse: string };
   let driver: ChainDriver;
   let t: TestDb;
   let db: Db;
@@ -23,6 +30,7 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
   beforeAll(async () => {
     [anvil, t] = await Promise.all([startAnvil(), openTestDb(engine)]);
     db = t.db;
+    s = db.schemas;
     proxy = await startRpcProxy(anvil.url);
     driver = await createChainDriver(anvil);
     await driver.deployErc20();
@@ -75,18 +83,20 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
   async function expectCanonical(): Promise<void> {
     const chain = await nodeChain();
     const stored = await db.query<{ number: number; hash: string }>(
-      'SELECT number, hash FROM staging.evm_blocks ORDER BY number',
+      `SELECT number, hash FROM ${s.staging}.evm_blocks ORDER BY number`,
     );
     expect(stored.map((b) => [Number(b.number), b.hash])).toEqual(chain.blocks.map((b, i) => [i, b.hash]));
-    const txs = await db.query<{ hash: string }>('SELECT hash FROM staging.evm_transactions ORDER BY hash');
+    const txs = await db.query<{ hash: string }>(`SELECT hash FROM ${s.staging}.evm_transactions ORDER BY hash`);
     const nodeTxs = chain.blocks.flatMap((b) => b.transactions.map((tx) => tx.hash as string)).sort();
     expect(txs.map((r) => r.hash)).toEqual(nodeTxs);
-    const receipts = await db.query<{ h: string }>('SELECT transaction_hash AS h FROM staging.evm_receipts ORDER BY 1');
+    const receipts = await db.query<{ h: string }>(
+      `SELECT transaction_hash AS h FROM ${s.staging}.evm_receipts ORDER BY 1`,
+    );
     expect(receipts.map((r) => r.h)).toEqual(nodeTxs);
-    expect(await count(db, 'staging.evm_logs')).toBe(chain.logs.length);
+    expect(await count(db, `${s.staging}.evm_logs`)).toBe(chain.logs.length);
     const hashes = chain.blocks.map((b) => `'${b.hash}'`).join(',');
     for (const table of ['evm_transactions', 'evm_receipts', 'evm_logs']) {
-      expect(await count(db, `staging.${table}`, `WHERE block_hash NOT IN (${hashes})`), table).toBe(0);
+      expect(await count(db, `${s.staging}.${table}`, `WHERE block_hash NOT IN (${hashes})`), table).toBe(0);
     }
     const checks = await checkEvmBlocks(db);
     expect(checks.map((r) => [r.check, r.subject, r.status])).toEqual([
@@ -106,23 +116,23 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
     const sample = [1, 2, 5, emptyBlock, Number(reverted?.blockNumber), head];
     for (const height of sample) {
       const block = chain.blocks[height] as Json & { hash: string; transactions: Json[] };
-      const [row] = await db.query('SELECT * FROM staging.evm_blocks WHERE hash = $1', [block.hash]);
+      const [row] = await db.query(`SELECT * FROM ${s.staging}.evm_blocks WHERE hash = $1`, [block.hash]);
       expectSameFields('blocks', block, row as Json);
       expect(Number((row as Json).transaction_count)).toBe(block.transactions.length);
       for (const tx of block.transactions) {
-        const [txRow] = await db.query('SELECT * FROM staging.evm_transactions WHERE hash = $1', [tx.hash]);
+        const [txRow] = await db.query(`SELECT * FROM ${s.staging}.evm_transactions WHERE hash = $1`, [tx.hash]);
         expectSameFields('transactions', tx, txRow as Json);
         expect((txRow as { block_time: Date }).block_time.getTime()).toBe(Number(block.timestamp) * 1000);
       }
       for (const receipt of chain.receipts[height] ?? []) {
-        const [rRow] = await db.query('SELECT * FROM staging.evm_receipts WHERE transaction_hash = $1', [
+        const [rRow] = await db.query(`SELECT * FROM ${s.staging}.evm_receipts WHERE transaction_hash = $1`, [
           receipt.transactionHash,
         ]);
         expectSameFields('receipts', receipt, rRow as Json);
         expect(Number((rRow as Json).log_count)).toBe(receipt.logs.length);
         for (const entry of receipt.logs) {
           const [lRow] = await db.query(
-            'SELECT * FROM staging.evm_logs WHERE transaction_hash = $1 AND log_index = $2',
+            `SELECT * FROM ${s.staging}.evm_logs WHERE transaction_hash = $1 AND log_index = $2`,
             [entry.transactionHash, Number(entry.logIndex)],
           );
           expectSameFields('logs', entry, lRow as Json);
@@ -137,12 +147,12 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
   });
 
   it('behavior: a rerun of the same range adds 0 rows', async () => {
-    const before = await count(db, 'staging.evm_transactions');
+    const before = await count(db, `${s.staging}.evm_transactions`);
     const result = await run({ from: '0', to: String(await driver.head()) });
     expect(result.status, result.error).toBe('succeeded');
     expect(result.runs[0]?.rowsExtracted).toBeGreaterThan(0);
     expect(result.runs[0]?.rowsLoaded).toBe(0);
-    expect(await count(db, 'staging.evm_transactions')).toBe(before);
+    expect(await count(db, `${s.staging}.evm_transactions`)).toBe(before);
   });
 
   it('behavior: chain_daily adds up blocks, gas and senders', async () => {
@@ -158,11 +168,11 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
       byDay.set(day, d);
     }
     const daily = await db.query<Json>(
-      `SELECT to_char(day, 'YYYY-MM-DD') AS day, blocks, transactions, gas_used::text AS gas, distinct_senders
-       FROM warehouse.chain_daily ORDER BY day`,
+      `SELECT ${engineOf(db).dateText('day')} AS day, blocks, transactions, gas_used AS gas, distinct_senders
+       FROM ${s.warehouse}.chain_daily ORDER BY day`,
     );
     expect(
-      daily.map((d) => [d.day, Number(d.blocks), Number(d.transactions), d.gas, Number(d.distinct_senders)]),
+      daily.map((d) => [d.day, Number(d.blocks), Number(d.transactions), String(d.gas), Number(d.distinct_senders)]),
     ).toEqual([...byDay].map(([day, d]) => [day, d.blocks, d.txs, d.gas.toString(), d.senders.size]));
   });
 
@@ -182,18 +192,20 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
     const result = await run();
     expect(result.status, result.error).toBe('succeeded');
     await expectCanonical();
-    const left = await db.query('SELECT hash FROM staging.evm_transactions WHERE hash = ANY($1::text[])', [orphaned]);
+    const left = await db.query(`SELECT hash FROM ${s.staging}.evm_transactions WHERE hash = ANY($1::text[])`, [
+      orphaned,
+    ]);
     expect(left).toEqual([]);
     const [cursor] = await db.query<{ cursor: { next: number } }>(
-      "SELECT cursor FROM etl.watermarks WHERE stream = 'evm.31337.blocks'",
+      `SELECT "cursor" FROM ${s.etl}.watermarks WHERE stream = 'evm.31337.blocks'`,
     );
     expect(cursor?.cursor.next).toBe((await driver.head()) + 1);
   });
 
   it('behavior: a node answering HTTP 429, -32005 and dropped connections for a while is waited out', async () => {
-    await db.exec('DELETE FROM staging.evm_blocks; DELETE FROM staging.evm_transactions;');
+    await db.exec(`DELETE FROM ${s.staging}.evm_blocks; DELETE FROM ${s.staging}.evm_transactions;`);
     await db.exec(
-      "DELETE FROM staging.evm_receipts; DELETE FROM staging.evm_logs; DELETE FROM etl.watermarks WHERE stream LIKE 'evm.%'",
+      `DELETE FROM ${s.staging}.evm_receipts; DELETE FROM ${s.staging}.evm_logs; DELETE FROM ${s.etl}.watermarks WHERE stream LIKE 'evm.%'`,
     );
     proxy.setFault((_calls, request) => {
       if (request < 4) {
@@ -222,7 +234,7 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
   });
 
   it('behavior: a node refusing a response size gets smaller ranges', async () => {
-    await db.exec('DELETE FROM staging.evm_logs; DELETE FROM staging.evm_receipts');
+    await db.exec(`DELETE FROM ${s.staging}.evm_logs; DELETE FROM ${s.staging}.evm_receipts`);
     const before = proxy.stats.callsPerRequest.length;
     proxy.setFault((calls) =>
       calls.length > 2 ? { rpcError: { code: -32003, message: 'response too large' } } : undefined,
@@ -237,7 +249,7 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
   });
 
   it('behavior: without eth_getBlockReceipts the receipts come per transaction', async () => {
-    await db.exec('DELETE FROM staging.evm_logs; DELETE FROM staging.evm_receipts');
+    await db.exec(`DELETE FROM ${s.staging}.evm_logs; DELETE FROM ${s.staging}.evm_receipts`);
     proxy.setFault((calls) =>
       calls.some((c) => c.method === 'eth_getBlockReceipts')
         ? { rpcError: { code: -32601, message: 'the method eth_getBlockReceipts does not exist/is not available' } }
@@ -248,12 +260,12 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
     proxy.setFault(undefined);
     expect(result.status, result.error).toBe('succeeded');
     expect((proxy.stats.methods.get('eth_getTransactionReceipt') ?? 0) - byTx).toBe(
-      await count(db, 'staging.evm_transactions'),
+      await count(db, `${s.staging}.evm_transactions`),
     );
     await expectCanonical();
     const chain = await nodeChain();
     for (const receipt of chain.receipts[2] ?? []) {
-      const [row] = await db.query('SELECT * FROM staging.evm_receipts WHERE transaction_hash = $1', [
+      const [row] = await db.query(`SELECT * FROM ${s.staging}.evm_receipts WHERE transaction_hash = $1`, [
         receipt.transactionHash,
       ]);
       expectSameFields('receipts', receipt, row as Json);
@@ -266,7 +278,7 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
     await driver.fill(3, 2);
     const target = await driver.head();
     const deadline = Date.now() + 20_000;
-    while ((await count(db, 'staging.evm_blocks', `WHERE number = ${target}`)) === 0 && Date.now() < deadline) {
+    while ((await count(db, `${s.staging}.evm_blocks`, `WHERE number = ${target}`)) === 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     stop.abort();
@@ -285,17 +297,57 @@ describe.each(POSTGRES_ENGINES)('evm-blocks against anvil on %s', (engine) => {
     expect(result.status, result.error).toBe('succeeded');
     expect(progress.at(-1)).toMatchObject({ stream: 'evm.31337.blocks', done: heights.length, total: heights.length });
     const [first] = await db.query<{ first_block: number }>(
-      `SELECT first_block FROM warehouse.chain_daily WHERE day = '${day}'`,
+      `SELECT first_block FROM ${s.warehouse}.chain_daily WHERE day = '${day}'`,
     );
     expect(Number(first?.first_block)).toBe(heights[0]);
   });
 
   it('args: --to beyond the confirmed head is refused, nothing written', async () => {
-    const before = await count(db, 'staging.evm_blocks');
+    const before = await count(db, `${s.staging}.evm_blocks`);
     const head = await driver.head();
     const result = await run({ from: '0', to: String(head + 50) });
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(/ETL_INPUT_INVALID: .*--to \d+ is beyond block \d+.*add --follow/);
-    expect(await count(db, 'staging.evm_blocks')).toBe(before);
+    expect(await count(db, `${s.staging}.evm_blocks`)).toBe(before);
+  });
+
+  it('behavior: the quality checks fail on a log whose block is not stored; retention trims old runs, never the chain', async () => {
+    const evmChecks = async () =>
+      (await runQualityChecks(db, { jobs: [], priceJumpPct: 20 })).results.filter((r) => r.check.startsWith('evm_'));
+    expect((await evmChecks()).map((r) => [r.check, r.status])).toEqual([
+      ['evm_block_contents', 'passed'],
+      ['evm_block_gaps', 'passed'],
+    ]);
+    const strayBlock = `0x${'be'.repeat(32)}`;
+    await db.query(
+      `INSERT INTO ${s.staging}.evm_logs (chain_id, transaction_hash, log_index, block_number, block_hash, block_time,
+         transaction_index, address, topic0, topic1, topic2, topic3, data)
+       SELECT chain_id, $1, log_index, block_number, $2, block_time, transaction_index, address, topic0, topic1, topic2,
+         topic3, data
+       FROM ${s.staging}.evm_logs ORDER BY block_number DESC, log_index LIMIT 1`,
+      [`0x${'de'.repeat(32)}`, strayBlock],
+    );
+    const failed = await evmChecks();
+    expect(failed.map((r) => [r.check, r.status, r.value])).toEqual([
+      ['evm_block_contents', 'failed', 1],
+      ['evm_block_gaps', 'passed', 0],
+    ]);
+    expect(failed[0]?.details).toMatchObject({ rowsWithoutBlock: [{ table: 'logs', blockHash: strayBlock, rows: 1 }] });
+    const stored = await db.query<{ status: string }>(
+      `SELECT status FROM ${s.etl}.quality_results WHERE check_name = 'evm_block_contents' ORDER BY checked_at`,
+    );
+    expect(stored.map((r) => r.status)).toEqual(['passed', 'failed']);
+    await db.query(`DELETE FROM ${s.staging}.evm_logs WHERE block_hash = $1`, [strayBlock]);
+
+    const blocks = await count(db, `${s.staging}.evm_blocks`);
+    const runs = await count(db, `${s.etl}.runs`);
+    await db.query(
+      `INSERT INTO ${s.etl}.runs (job, stream, status, started_at) VALUES ('evm-blocks', $1, 'succeeded', $2)`,
+      ['evm.31337.blocks', new Date(Date.UTC(2000, 0, 1))],
+    );
+    const deleted = await applyRetention(db, 30, { now: new Date(Date.UTC(2000, 2, 1)) });
+    expect(deleted[`${s.etl}.runs`]).toBe(1);
+    expect(await count(db, `${s.etl}.runs`)).toBe(runs);
+    expect(await count(db, `${s.staging}.evm_blocks`)).toBe(blocks);
   });
 });

@@ -157,7 +157,8 @@ export function changeColumnTypeSql(
 
 /** The row key of a run-time table: a UUID. */
 export function uuidKeySql(db: Pick<Db, 'dialect'>, name: string): string {
-  return `${db.dialect === 'postgres' ? name : quote(name)} ${(db.dialect === 'postgres' ? POSTGRES : MYSQL).uuid} PRIMARY KEY`;
+  if (db.dialect === 'postgres') return `${name} ${POSTGRES.uuid} PRIMARY KEY`;
+  return `${quote(name)} ${MYSQL.uuid} PRIMARY KEY COMMENT 'uuid'`;
 }
 
 /**
