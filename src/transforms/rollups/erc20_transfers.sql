@@ -19,7 +19,9 @@ WITH fresh AS (
 INSERT INTO {warehouse}.erc20_transfers (chain_id, block_number, block_hash, log_index, block_time, transaction_hash,
   token_address, token_symbol, token_decimals, from_address, to_address, amount, amount_units)
 SELECT f.chain_id, f.block_number, f.block_hash, f.log_index, f.block_time, f.tx_hash, f.emitter, t.symbol, t.decimals,
-  f."from", f."to", f."value", f."value" / (10::numeric ^ t.decimals)
+  -- Times 10^-decimals, not divided by 10^decimals: numeric division keeps ~20 significant digits, so 2^256 − 1
+  -- atoms of an 18-decimal token lost their fraction; the product is exact.
+  f."from", f."to", f."value", f."value" * ('1e-' || t.decimals)::numeric
 FROM fresh f
 LEFT JOIN tokens t ON t.chain_id = f.chain_id AND t.address = f.emitter
 WHERE f."from" IS NOT NULL AND f."to" IS NOT NULL AND f."value" IS NOT NULL
