@@ -5,25 +5,27 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * Imports point one way (ARCHITECTURE rule 11): cli → server → app → jobs → lake → pipeline → sources / transforms →
- * db → config → internal. Each top-level part of src/ names the parts it may import; anything else is a wrong-way
+ * db → tables → config → internal. Each top-level part of src/ names the parts it may import; anything else is a wrong-way
  * import. Type-only imports count too: a type is a dependency like any other.
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   internal: [],
+  // Table declarations are plain data every part may read (tables/defineTable.ts).
+  tables: [],
   config: ['internal'],
-  db: ['config', 'internal'],
+  db: ['tables', 'config', 'internal'],
   // Sources never touch the database or the pipeline: they yield records, the runner loads them.
-  sources: ['config', 'internal'],
+  sources: ['tables', 'config', 'internal'],
   // The emulators share the upstreams' constants (addresses, token lists) with the sources.
-  sandbox: ['sources', 'config', 'internal'],
-  transforms: ['db', 'config', 'internal'],
-  pipeline: ['sources', 'db', 'config', 'internal'],
+  sandbox: ['sources', 'tables', 'config', 'internal'],
+  transforms: ['db', 'tables', 'config', 'internal'],
+  pipeline: ['sources', 'db', 'tables', 'config', 'internal'],
   // The lake is a sink beside the pipeline: it reads staging and writes files (S3 through the sources' client).
-  lake: ['pipeline', 'sources', 'db', 'config', 'internal'],
-  jobs: ['lake', 'pipeline', 'sources', 'transforms', 'db', 'config', 'internal'],
-  app: ['jobs', 'lake', 'pipeline', 'sources', 'transforms', 'db', 'config', 'internal'],
-  server: ['app', 'jobs', 'pipeline', 'transforms', 'db', 'config', 'internal'],
-  cli: ['server', 'app', 'jobs', 'lake', 'pipeline', 'sources', 'transforms', 'sandbox', 'db', 'config', 'internal'],
+  lake: ['pipeline', 'sources', 'db', 'tables', 'config', 'internal'],
+  jobs: ['lake', 'pipeline', 'sources', 'transforms', 'db', 'tables', 'config', 'internal'],
+  app: ['jobs', 'lake', 'pipeline', 'sources', 'transforms', 'db', 'tables', 'config', 'internal'],
+  server: ['app', 'jobs', 'pipeline', 'transforms', 'db', 'tables', 'config', 'internal'],
+  cli: ['server', 'app', 'jobs', 'lake', 'pipeline', 'sources', 'transforms', 'sandbox', 'db', 'tables', 'config', 'internal'],
 };
 
 interface Edge {
@@ -123,9 +125,9 @@ describe('layering of src/', () => {
       { from: 'jobs/catalogue.ts', to: 'server/deps.ts' },
     ];
     expect(wrongWayImports(planted)).toEqual([
-      'sources/coingecko/client.ts imports pipeline/runner.ts (sources may import config, internal)',
-      'db/migrate.ts imports jobs/catalogue.ts (db may import config, internal)',
-      'jobs/catalogue.ts imports server/deps.ts (jobs may import lake, pipeline, sources, transforms, db, config, internal)',
+      'sources/coingecko/client.ts imports pipeline/runner.ts (sources may import tables, config, internal)',
+      'db/migrate.ts imports jobs/catalogue.ts (db may import tables, config, internal)',
+      'jobs/catalogue.ts imports server/deps.ts (jobs may import lake, pipeline, sources, transforms, db, tables, config, internal)',
     ]);
     // jobs → server closes the circle server → app → jobs.
     expect(partCircles([...edges, { from: 'jobs/catalogue.ts', to: 'server/deps.ts' }])).toEqual([

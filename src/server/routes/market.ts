@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { instant, int, num, type ServerDeps } from '../deps.ts';
+import { coingeckoMarkets } from '../../tables/coingecko.ts';
+import { columnProperties, decimalColumns } from '../columnSchema.ts';
+import { num, type ServerDeps } from '../deps.ts';
 import { type PageQuery, pageParams, pageResponse, sendPage, toNumber } from '../pagination.ts';
 
 const coin = {
@@ -7,32 +9,33 @@ const coin = {
   properties: { id: { type: 'string' }, symbol: { type: 'string' }, name: { type: 'string' }, platforms: {} },
 } as const;
 
+/** `market_overview`: the latest snapshot of each coin (its columns as `coingecko_markets` declares them), ranked. */
 const marketRow = {
   type: 'object',
   properties: {
     rank: { type: 'integer' },
-    coin_id: { type: 'string' },
-    symbol: { type: 'string' },
-    name: { type: 'string' },
-    vs_currency: { type: 'string' },
-    current_price: num,
-    market_cap: num,
-    market_cap_rank: int,
-    total_volume: num,
-    high_24h: num,
-    low_24h: num,
-    price_change_percentage_24h: num,
-    circulating_supply: num,
-    total_supply: num,
-    max_supply: num,
+    ...columnProperties(coingeckoMarkets, [
+      'coin_id',
+      'symbol',
+      'name',
+      'vs_currency',
+      'current_price',
+      'market_cap',
+      'market_cap_rank',
+      'total_volume',
+      'high_24h',
+      'low_24h',
+      'price_change_percentage_24h',
+      'circulating_supply',
+      'total_supply',
+      'max_supply',
+    ]),
     dominance_pct: { ...num, description: 'Share of the total market cap of the listed coins, percent' },
-    last_updated: instant,
-    snapshot_at: instant,
+    ...columnProperties(coingeckoMarkets, ['last_updated', 'snapshot_at']),
   },
 } as const;
 const MARKET_COLUMNS = Object.keys(marketRow.properties);
-const NUMERIC = new Set(['current_price', 'market_cap', 'total_volume', 'high_24h', 'low_24h', 'dominance_pct']);
-for (const c of MARKET_COLUMNS) if (c.endsWith('_24h') || c.endsWith('_supply')) NUMERIC.add(c);
+const NUMERIC = [...decimalColumns(coingeckoMarkets, MARKET_COLUMNS), 'dominance_pct'];
 const SELECT_MARKET = MARKET_COLUMNS.map((c) => `"${c}"`).join(', ');
 
 // Nulls last by hand: MySQL has no NULLS LAST.

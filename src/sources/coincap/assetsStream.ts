@@ -1,3 +1,5 @@
+import { coincapAssets } from '../../tables/coincap.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
 import { defineStream } from '../stream.ts';
 import type { CoinCapClient } from './client.ts';
 import { extractPages, MAX_LIMIT } from './paginate.ts';
@@ -11,23 +13,7 @@ export function assetsStream(client: CoinCapClient, options: { perPage?: number 
   const perPage = options.perPage ?? MAX_LIMIT;
   return defineStream({
     name: 'coincap.assets',
-    table: 'coincap_assets',
-    columns: [
-      'id',
-      'rank',
-      'symbol',
-      'name',
-      'supply',
-      'max_supply',
-      'market_cap_usd',
-      'volume_usd_24h',
-      'price_usd',
-      'change_percent_24h',
-      'vwap_24h',
-      'explorer',
-      'updated_at',
-    ],
-    key: ['id'],
+    ...tableWrite(coincapAssets),
     onConflict: 'update',
     record: assetRecord,
     // Nullable for thinly traded assets, but never absent: a page without them is a renamed field.

@@ -1,3 +1,5 @@
+import { coincapExchanges } from '../../tables/coincap.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
 import { defineStream } from '../stream.ts';
 import type { CoinCapClient } from './client.ts';
 import { exchangeRecord } from './schemas.ts';
@@ -9,19 +11,7 @@ import { exchangeRecord } from './schemas.ts';
 export function exchangesStream(client: CoinCapClient) {
   return defineStream({
     name: 'coincap.exchanges',
-    table: 'coincap_exchanges',
-    columns: [
-      'exchange_id',
-      'updated_at',
-      'name',
-      'rank',
-      'percent_total_volume',
-      'volume_usd',
-      'trading_pairs',
-      'socket',
-      'exchange_url',
-    ],
-    key: ['exchange_id', 'updated_at'],
+    ...tableWrite(coincapExchanges),
     onConflict: 'ignore',
     record: exchangeRecord,
     async *extract({ signal }) {

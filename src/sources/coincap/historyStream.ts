@@ -1,4 +1,6 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
+import { coincapAssetHistory } from '../../tables/coincap.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
 import { defineStream, type ExtractContext } from '../stream.ts';
 import type { CoinCapClient, HistoryInterval } from './client.ts';
 import { historyRecord } from './schemas.ts';
@@ -41,9 +43,7 @@ export function historyStream(client: CoinCapClient, options: HistoryOptions) {
   const { interval } = options;
   return defineStream({
     name: `coincap.history_${interval === 'd1' ? 'daily' : 'hourly'}`,
-    table: 'coincap_asset_history',
-    columns: ['asset_id', 'granularity', 'ts', 'price_usd', 'circulating_supply'],
-    key: ['asset_id', 'granularity', 'ts'],
+    ...tableWrite(coincapAssetHistory),
     onConflict: 'update',
     record: historyRecord,
     async *extract({ cursor, signal, log }: ExtractContext<HistoryCursor>) {

@@ -1,3 +1,5 @@
+import { coincapMarkets } from '../../tables/coincap.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
 import { defineStream } from '../stream.ts';
 import type { CoinCapClient } from './client.ts';
 import { extractPages, MAX_LIMIT } from './paginate.ts';
@@ -11,22 +13,7 @@ export function marketsStream(client: CoinCapClient, options: { perPage?: number
   const perPage = options.perPage ?? MAX_LIMIT;
   return defineStream({
     name: 'coincap.markets',
-    table: 'coincap_markets',
-    columns: [
-      'exchange_id',
-      'base_id',
-      'quote_id',
-      'updated_at',
-      'rank',
-      'base_symbol',
-      'quote_symbol',
-      'price_quote',
-      'price_usd',
-      'volume_usd_24h',
-      'percent_exchange_volume',
-      'trades_count_24h',
-    ],
-    key: ['exchange_id', 'base_id', 'quote_id', 'updated_at'],
+    ...tableWrite(coincapMarkets),
     onConflict: 'ignore',
     record: marketRecord,
     extract: extractPages((limit, offset, signal) => client.markets(limit, offset, signal), perPage),

@@ -1,4 +1,6 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
+import { coingeckoCoins } from '../../tables/coingecko.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
 import { defineStream } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { coinRecord } from './schemas.ts';
@@ -8,9 +10,7 @@ export function coinsStream(client: CoinGeckoClient, options: { now?: Clock } = 
   const now = options.now ?? systemClock;
   return defineStream({
     name: 'coingecko.coins',
-    table: 'coingecko_coins',
-    columns: ['id', 'symbol', 'name', 'platforms'],
-    key: ['id'],
+    ...tableWrite(coingeckoCoins),
     onConflict: 'update',
     record: coinRecord,
     async *extract() {

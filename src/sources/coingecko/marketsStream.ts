@@ -1,4 +1,6 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
+import { coingeckoMarkets } from '../../tables/coingecko.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
 import { defineStream } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { marketRecord } from './schemas.ts';
@@ -16,34 +18,7 @@ export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: st
   const now = options.now ?? systemClock;
   return defineStream({
     name: 'coingecko.markets',
-    table: 'coingecko_markets',
-    columns: [
-      'coin_id',
-      'vs_currency',
-      'last_updated',
-      'symbol',
-      'name',
-      'current_price',
-      'market_cap',
-      'market_cap_rank',
-      'fully_diluted_valuation',
-      'total_volume',
-      'high_24h',
-      'low_24h',
-      'price_change_24h',
-      'price_change_percentage_24h',
-      'market_cap_change_24h',
-      'market_cap_change_percentage_24h',
-      'circulating_supply',
-      'total_supply',
-      'max_supply',
-      'ath',
-      'ath_date',
-      'atl',
-      'atl_date',
-      'snapshot_at',
-    ],
-    key: ['coin_id', 'vs_currency', 'last_updated'],
+    ...tableWrite(coingeckoMarkets),
     // A later copy of a snapshot (same last_updated) wins: a rerun after a fix repairs what an earlier run stored.
     onConflict: 'update',
     volatile: ['snapshot_at'],

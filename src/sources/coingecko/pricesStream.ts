@@ -1,4 +1,6 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
+import { coingeckoPrices } from '../../tables/coingecko.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
 import { defineStream, type ExtractContext } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { priceRecord } from './schemas.ts';
@@ -30,9 +32,7 @@ export function pricesStream(
   const now = options.now ?? systemClock;
   return defineStream({
     name: 'coingecko.prices',
-    table: 'coingecko_prices',
-    columns: ['coin_id', 'vs_currency', 'ts', 'price', 'market_cap', 'total_volume'],
-    key: ['coin_id', 'vs_currency', 'ts'],
+    ...tableWrite(coingeckoPrices),
     onConflict: 'update',
     record: priceRecord,
     async *extract({ cursor, signal }: ExtractContext<PricesCursor>) {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { coingeckoMarkets } from '../../tables/coingecko.ts';
+import type { ColumnSpec, ColumnType, TableSpec } from '../../tables/defineTable.ts';
 
 /** Page-level shapes: a body that breaks one of these fails the run (nothing from it is written). */
 export const coinListSchema = z.array(z.object({ id: z.string() }).loose());
@@ -31,34 +33,52 @@ export const coinRecord = z
   })
   .transform((c) => ({ id: c.id, symbol: c.symbol, name: c.name, platforms: c.platforms ?? null }));
 
-export const marketRecord = z
-  .object({
-    id: z.string().min(1),
-    symbol: z.string(),
-    name: z.string(),
-    vs_currency: z.string(),
-    snapshot_at: z.date(),
-    current_price: num,
-    market_cap: num,
-    market_cap_rank: z.number().int().nullable().optional(),
-    fully_diluted_valuation: num,
-    total_volume: num,
-    high_24h: num,
-    low_24h: num,
-    price_change_24h: num,
-    price_change_percentage_24h: num,
-    market_cap_change_24h: num,
-    market_cap_change_percentage_24h: num,
-    circulating_supply: num,
-    total_supply: num,
-    max_supply: num,
-    ath: num,
-    ath_date: isoDate,
-    atl: num,
-    atl_date: isoDate,
-    last_updated: z.iso.datetime({ offset: true }).transform((v) => new Date(v)),
-  })
-  .transform(({ id, ...m }) => ({ coin_id: id, ...m, market_cap_rank: m.market_cap_rank ?? null }));
+/** How an upstream value of each declared column type is read (absent or null → null where the column allows it). */
+const UPSTREAM: Record<ColumnType, z.ZodType> = {
+  text: z.string(),
+  numeric: z.number(),
+  integer: z.number().int(),
+  bigint: z.number().int(),
+  boolean: z.boolean(),
+  date: z.iso.date(),
+  timestamptz: z.iso.datetime({ offset: true }).transform((v) => new Date(v)),
+  json: z.unknown(),
+};
+
+/**
+ * The record schema of a table's columns as CoinGecko sends them, from the table's declaration: a column added
+ * there is read from the field of the same name, with no second list to keep in step. `own` gives the columns
+ * read otherwise (added by the stream); `renamed` those that arrive under another name (the caller extends the
+ * schema with that field and maps it).
+ */
+function upstreamRecord<C extends string, O extends C, R extends C>(
+  table: TableSpec<C>,
+  own: { [K in O]: z.ZodType },
+  renamed: readonly R[],
+) {
+  const fields: Record<string, z.ZodType> = { ...own };
+  for (const [name, column] of Object.entries<ColumnSpec>(table.columns)) {
+    if (name in own || (renamed as readonly string[]).includes(name)) continue;
+    const read = UPSTREAM[column.type];
+    fields[name] = column.nullable
+      ? read
+          .nullable()
+          .optional()
+          .transform((v) => v ?? null)
+      : read;
+  }
+  return z.object(fields as { [K in Exclude<C, R>]: z.ZodType });
+}
+
+export const marketRecord = upstreamRecord(
+  coingeckoMarkets,
+  // The currency and the snapshot's time come from the request.
+  { vs_currency: z.string(), snapshot_at: z.date() },
+  ['coin_id'],
+)
+  // CoinGecko's `id` is the row's coin_id.
+  .extend({ id: z.string().min(1) })
+  .transform(({ id, ...m }) => ({ ...m, coin_id: id }));
 
 export const priceRecord = z.object({
   coin_id: z.string(),
