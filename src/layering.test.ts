@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sourceModules } from '../test/helpers/sourceModules.ts';
 
 /**
  * Imports point one way (ARCHITECTURE rule 11): cli → server → app → jobs → lake → pipeline → sources / transforms →
@@ -25,7 +25,20 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   jobs: ['lake', 'pipeline', 'sources', 'transforms', 'db', 'tables', 'config', 'internal'],
   app: ['jobs', 'lake', 'pipeline', 'sources', 'transforms', 'db', 'tables', 'config', 'internal'],
   server: ['app', 'jobs', 'pipeline', 'transforms', 'db', 'tables', 'config', 'internal'],
-  cli: ['server', 'app', 'jobs', 'lake', 'pipeline', 'sources', 'transforms', 'sandbox', 'db', 'tables', 'config', 'internal'],
+  cli: [
+    'server',
+    'app',
+    'jobs',
+    'lake',
+    'pipeline',
+    'sources',
+    'transforms',
+    'sandbox',
+    'db',
+    'tables',
+    'config',
+    'internal',
+  ],
 };
 
 interface Edge {
@@ -39,19 +52,12 @@ const IMPORT = /(?:import|export)\s+(?:type\s+)?[^'"]*?from\s+'(\.[^']+)'|import
 /** Every relative import between the (non-test) modules of `root`, as paths relative to it. */
 function importEdges(root: string): Edge[] {
   const edges: Edge[] = [];
-  const visit = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) visit(path);
-      else if (/\.ts$/.test(name) && !/\.test\.ts$/.test(name)) {
-        for (const match of readFileSync(path, 'utf8').matchAll(IMPORT)) {
-          const target = resolve(dirname(path), (match[1] ?? match[2]) as string);
-          if (target.startsWith(root)) edges.push({ from: relative(root, path), to: relative(root, target) });
-        }
-      }
+  for (const [file, text] of sourceModules(root)) {
+    for (const match of text.matchAll(IMPORT)) {
+      const target = resolve(dirname(join(root, file)), (match[1] ?? match[2]) as string);
+      if (target.startsWith(root)) edges.push({ from: file, to: relative(root, target) });
     }
-  };
-  visit(root);
+  }
   return edges;
 }
 
