@@ -1,8 +1,12 @@
 import { encodeAbiParameters, encodeEventTopics, type Hex, parseAbiItem } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uintOrder, uintSum } from '../src/db/uint256.ts';
-import { EVENT_ROLLUPS } from '../src/jobs/evmEventsJob.ts';
+import { silentLogger } from '../src/internal/logger.ts';
+import { EVENT_ROLLUPS, runEvmEvents } from '../src/jobs/evmEventsJob.ts';
 import { eventTarget, tokenWrite } from '../src/pipeline/evm/eventsStore.ts';
+import { createRunner } from '../src/pipeline/runner.ts';
+import { type Anvil, startAnvil } from '../src/sandbox/evm/anvil.ts';
+import { type ChainDriver, createChainDriver } from '../src/sandbox/evm/chainDriver.ts';
 import {
   builtInSets,
   type ContractSet,
@@ -12,6 +16,7 @@ import {
 } from '../src/sources/evm/events/contracts.ts';
 import { createLogDecoder } from '../src/sources/evm/events/decodeLog.ts';
 import { refreshRollups } from '../src/transforms/refreshRollups.ts';
+import { testConfig } from './helpers/config.ts';
 import { type EngineName, openTestDb, type TestDb } from './helpers/databases.ts';
 
 const MAX = 2n ** 256n - 1n;
@@ -152,5 +157,83 @@ describe('uint256 on mysql: canonical text only', () => {
       await expect(db.writeRows(target, [row(bad, i)]), bad).rejects.toThrow(/CONSTRAINT|Data too long/);
     }
     expect(await db.writeRows(target, [row(MAX, 9)])).toBe(1);
+  });
+});
+
+describe.each(ENGINES)('evm-events of an ERC-20 minting 2^256−1, against anvil, on %s', (engine) => {
+  let anvil: Anvil;
+  let driver: ChainDriver;
+  let t: TestDb;
+
+  beforeAll(async () => {
+    [anvil, t] = await Promise.all([startAnvil(), openTestDb(engine)]);
+    driver = await createChainDriver(anvil);
+    // The constructor emits Transfer(0x0, deployer, supply): a real log carrying 2^256 − 1.
+    await driver.deployErc20(MAX);
+    await driver.fill(6, 4);
+  });
+  afterAll(async () => {
+    await anvil?.close();
+    await t?.close();
+  });
+
+  function run() {
+    const config = testConfig({
+      EVM_RPC_URLS: anvil.url,
+      EVM_EVENTS: 'erc20',
+      EVM_EVENT_TOKENS: `BIG:${driver.token}:18`,
+      EVM_START_BLOCK: '0',
+      EVM_EVENTS_RANGE: '4',
+    });
+    const log = silentLogger();
+    const ctx = {
+      config,
+      db: t.db,
+      log,
+      runner: createRunner({ db: t.db, log }),
+      signal: new AbortController().signal,
+    };
+    return runEvmEvents({ ...ctx, trigger: 'manual', args: {} }, { retry: { baseMs: 1 } });
+  }
+
+  /** Staging and the warehouse hold exactly the node's Transfer logs, values to the digit. */
+  async function expectCanonical() {
+    const logs = await anvil.rpc<{ blockHash: string; logIndex: string; data: string }[]>('eth_getLogs', [
+      { fromBlock: '0x0', toBlock: 'latest', address: driver.token },
+    ]);
+    const want = logs.map((l) => [l.blockHash, Number(l.logIndex), BigInt(l.data).toString()]).sort();
+    const s = t.db.schemas;
+    for (const [table, value] of [
+      [`${s.staging}.evm_event_erc20_transfer`, '"value"'],
+      [`${s.warehouse}.erc20_transfers`, 'amount'],
+    ] as const) {
+      const rows = await t.db.query<{ block_hash: string; log_index: number; v: unknown }>(
+        `SELECT block_hash, log_index, ${value} AS v FROM ${table}`,
+      );
+      expect(rows.map((r) => [r.block_hash, Number(r.log_index), String(r.v)]).sort(), table).toEqual(want);
+    }
+  }
+
+  it('behavior: the mint loads exactly into staging and erc20_transfers; a reorg leaves exactly the canonical logs', async () => {
+    const first = await run();
+    expect(first.status, first.error).toBe('succeeded');
+    await expectCanonical();
+    const s = t.db.schemas;
+    const [mint] = await t.db.query<{ amount: unknown; amount_units: unknown }>(
+      `SELECT amount, amount_units FROM ${s.warehouse}.erc20_transfers WHERE from_address = $1`,
+      [`0x${'0'.repeat(40)}`],
+    );
+    expect(String(mint?.amount)).toBe(MAX.toString());
+    expect(trimUnits(String(mint?.amount_units))).toBe(
+      '115792089237316195423570985008687907853269984665640564039457.584007913129639935',
+    );
+
+    const [a, b] = driver.accounts as [Hex, Hex];
+    await anvil.rpc('anvil_reorg', [3, [[driver.tokenTransfer(a, b, 424242n), 0]]]);
+    await driver.resync();
+    await driver.fill(2, 2);
+    const again = await run();
+    expect(again.status, again.error).toBe('succeeded');
+    await expectCanonical();
   });
 });
