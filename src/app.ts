@@ -86,7 +86,6 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
         jobRunner,
         db,
         log,
-        onFinalFailure,
         retryBaseMs: options.retryBaseMs,
         ...options.queue,
       })

@@ -7,7 +7,6 @@ import { createAlertSender } from '../src/jobs/alerts.ts';
 import type { JobDefinition } from '../src/jobs/defineJob.ts';
 import type { Executor } from '../src/jobs/executor.ts';
 import { QUEUE_NAME, redisConnection, waitForRedis } from '../src/jobs/queueConnection.ts';
-import type { QueueExecutorDeps } from '../src/jobs/queueExecutor.ts';
 import { testConfig } from './helpers/config.ts';
 import { openTestDb, type TestDb } from './helpers/databases.ts';
 import {
@@ -43,7 +42,7 @@ afterAll(async () => {
 });
 
 /** An executor on this test's prefix (one per test, shared by every executor the test builds). */
-function setup(catalogue: JobDefinition[], extra: Partial<QueueExecutorDeps> = {}) {
+function setup(catalogue: JobDefinition[], extra: Partial<Parameters<typeof testExecutor>[0]> = {}) {
   const prefix = prefixes.at(-1) ?? uniquePrefix();
   if (!prefixes.includes(prefix)) prefixes.push(prefix);
   const config = queueConfig(prefix);

@@ -3,9 +3,9 @@ import type { Db } from '../db/types.ts';
 import { describeError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { buildCatalogue } from '../jobs/catalogue.ts';
-import { lastRunsPerJob } from '../jobs/jobHistory.ts';
 import { readRegisteredSchedules } from '../jobs/queueSchedules.ts';
-import { nextRunOf, type RunRow, runOutcome } from '../pipeline/status.ts';
+import { lastRunsPerJob, type RunRow } from '../pipeline/runLog.ts';
+import { nextRunOf, runOutcome } from '../pipeline/status.ts';
 import { OUTCOME_MARK } from './outcomeMark.ts';
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString().replace('.000Z', 'Z') : '—');

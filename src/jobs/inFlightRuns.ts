@@ -1,13 +1,16 @@
 import type { Worker } from 'bullmq';
+import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 
-/** A run in this worker: its abort controller, and when BullMQ last renewed its lock. */
+/** A run in this worker: its abort controllers, and when BullMQ last renewed its lock. */
 export interface InFlightRun {
   readonly job: string;
-  /** Aborted by shutdown or a lost lock: one plain controller per run, no listener on a shared signal. */
+  /** Aborted by shutdown: one plain controller per run, no listener on a shared signal. */
   readonly abort: AbortController;
+  /** Aborted when the run's lock is lost (its reason an `ETL_WORKER_LOST` error). */
+  readonly lost: AbortController;
   renewedAt: number;
-  lockLost: boolean;
+  readonly lockLost: boolean;
 }
 
 export interface InFlightRuns {
@@ -36,18 +39,32 @@ export function trackInFlightRuns(options: { lockMs: number; log: Logger }): InF
   function loseLock(id: string) {
     const run = runs.get(id);
     if (!run || run.lockLost || stopping) return;
-    run.lockLost = true;
     options.log.error(
       { job: run.job, queueJob: id },
       'lost the job lock (taken over, or Redis unreachable): stopping at the next checkpoint',
     );
-    run.abort.abort();
+    run.lost.abort(
+      new EtlError(
+        'ETL_WORKER_LOST',
+        `${run.job} lost its queue lock (taken over, or Redis unreachable) and stopped at a checkpoint, so that no other run overlaps it; the recovered job resumes from there`,
+        { retryable: true },
+      ),
+    );
   }
 
   return {
     begin(id, job) {
       if (runs.has(id)) return undefined;
-      const run: InFlightRun = { job, abort: new AbortController(), renewedAt: Date.now(), lockLost: false };
+      const lost = new AbortController();
+      const run: InFlightRun = {
+        job,
+        abort: new AbortController(),
+        lost,
+        renewedAt: Date.now(),
+        get lockLost() {
+          return lost.signal.aborted;
+        },
+      };
       if (stopping) run.abort.abort();
       runs.set(id, run);
       return run;

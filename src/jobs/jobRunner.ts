@@ -2,11 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import { linkedAbort } from '../internal/abort.ts';
-import { EtlError } from '../internal/errors.ts';
+import { describeError, EtlError, isRetryable } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import type { Runner } from '../pipeline/runner.ts';
 import type { JobDefinition, JobResult } from './defineJob.ts';
 import type { TriggerOptions } from './executor.ts';
+import { openAttempt, type QueueRun } from './queueAttempt.ts';
+import { type AfterAttempt, type AttemptState, afterAttempt } from './retryPolicy.ts';
 
 export interface JobRunnerDeps {
   config: Config;
@@ -21,7 +23,9 @@ export interface JobRunnerDeps {
 
 /**
  * Runs one job to its end: a timeout that aborts it between batches, retries with exponential backoff for
- * retryable failures, and one alert when it still fails. Both executors call this; only transport differs.
+ * retryable failures, and one alert when it still fails (the policy of `retryPolicy.ts`). Both executors call
+ * this; only transport differs: the inline executor waits between attempts here, the queue executor leaves the
+ * waiting to BullMQ.
  */
 export function createJobRunner(deps: JobRunnerDeps) {
   const baseMs = deps.retryBaseMs ?? 5_000;
@@ -38,17 +42,24 @@ export function createJobRunner(deps: JobRunnerDeps) {
   }
 
   /**
-   * One attempt. `abort` is the run's own controller: the caller aborts it (shutdown, a lost lock), and so
-   * does the timeout.
+   * One attempt. `abort` is the run's own controller: the caller aborts it (shutdown), and so does the timeout.
+   * `queue`: the queue attempt this is (queueAttempt.ts: its runs are recorded with it, a resumed attempt does not
+   * run again what it finished, a lost lock stops it).
    */
-  async function attempt(job: JobDefinition, options: TriggerOptions, abort: AbortController): Promise<JobResult> {
+  async function attempt(
+    job: JobDefinition,
+    options: TriggerOptions,
+    abort: AbortController,
+    queue?: QueueRun,
+  ): Promise<JobResult> {
     const deadline: Deadline = { job, abort, passed: false };
     const timer = setTimeout(expire, job.timeoutMs, deadline);
+    const scope = queue ? openAttempt(deps.runner, deps, queue, abort.signal) : undefined;
     try {
       const result = await job.run({
         config: deps.config,
         db: deps.db,
-        runner: deps.runner,
+        runner: scope?.runner ?? deps.runner,
         trigger: options.trigger ?? 'manual',
         args: options.args ?? {},
         onProgress: options.onProgress,
@@ -58,7 +69,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
           return jobLogger(job.name);
         },
         get signal() {
-          return abort.signal;
+          return scope?.signal ?? abort.signal;
         },
       });
       if (deadline.passed && result.status === 'failed') {
@@ -74,10 +85,11 @@ export function createJobRunner(deps: JobRunnerDeps) {
         status: 'failed',
         runs: [],
         error: deadline.passed ? `ETL_JOB_TIMEOUT: ${message}` : message,
-        retryable: !(error instanceof EtlError) || error.retryable,
+        retryable: isRetryable(error),
       };
     } finally {
       clearTimeout(timer);
+      scope?.close();
     }
   }
 
@@ -91,22 +103,45 @@ export function createJobRunner(deps: JobRunnerDeps) {
     }
   }
 
+  /** Sends the one alert of a job that failed for good; a failed alert is logged, never thrown. */
+  async function alert(result: JobResult, job: JobDefinition): Promise<void> {
+    try {
+      await deps.onFinalFailure?.(result, job);
+    } catch (error) {
+      deps.log.error({ job: job.name, error: describeError(error) }, 'alert failed');
+    }
+  }
+
+  /** What follows an attempt, by the one policy (`afterAttempt`); alerts when that is the answer. */
+  async function settle(
+    job: JobDefinition,
+    result: JobResult,
+    state: Omit<AttemptState, 'retryBaseMs'>,
+  ): Promise<AfterAttempt> {
+    const next = afterAttempt(result, { ...state, retryBaseMs: baseMs });
+    if (next.next === 'alert') await alert(result, job);
+    return next;
+  }
+
   return {
-    /** One attempt only: the queue executor leaves retries to BullMQ. */
+    /** One attempt only: the queue executor leaves the waits between attempts to BullMQ. */
     attempt,
+    settle,
+    alert,
     /** Runs with retries (inline executor). */
     async runWithRetries(job: JobDefinition, options: TriggerOptions, signal: AbortSignal): Promise<JobResult> {
-      let result = await attemptFollowing(job, options, signal);
-      const retries = options.retries ?? job.retries;
-      for (let i = 0; i < retries && result.status === 'failed' && result.retryable && !signal.aborted; i++) {
-        const wait = baseMs * 2 ** i;
-        deps.log.warn({ job: job.name, attempt: i + 2, waitMs: wait, error: result.error }, 'job failed; retrying');
-        await sleep(wait, undefined, { signal }).catch(() => {});
-        if (signal.aborted) break;
-        result = await attemptFollowing(job, options, signal);
+      const attempts = (options.retries ?? job.retries) + 1;
+      for (let n = 1; ; n++) {
+        const result = await attemptFollowing(job, options, signal);
+        const next = await settle(job, result, { attempt: n, attempts, stopping: signal.aborted });
+        if (next.next !== 'retry') return result;
+        deps.log.warn(
+          { job: job.name, attempt: n + 1, waitMs: next.delayMs, error: result.error },
+          'job failed; retrying',
+        );
+        await sleep(next.delayMs, undefined, { signal }).catch(() => {});
+        if (signal.aborted) return result;
       }
-      if (result.status === 'failed') await deps.onFinalFailure?.(result, job);
-      return result;
     },
   };
 }

@@ -14,6 +14,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import { describeError, EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
+import { closeRunsOfLostWorker } from '../pipeline/runLog.ts';
 import type { StreamProgress } from '../pipeline/runner.ts';
 import { nextRunOf } from '../pipeline/status.ts';
 import { findJob } from './catalogue.ts';
@@ -23,6 +24,7 @@ import { trackInFlightRuns } from './inFlightRuns.ts';
 import type { JobRunner } from './jobRunner.ts';
 import { QUEUE_NAME, redisConnection, waitForRedis } from './queueConnection.ts';
 import { jobOptions, type QueueJobData, syncSchedules } from './queueSchedules.ts';
+import { retryDelayMs } from './retryPolicy.ts';
 
 export interface QueueWorkerOptions {
   /** Jobs this process runs at once (default `WORKER_CONCURRENCY`). */
@@ -40,8 +42,6 @@ export interface QueueExecutorDeps {
   jobRunner: JobRunner;
   db: Db;
   log: Logger;
-  /** Called once per job that fails after its last attempt (the alert). */
-  onFinalFailure?: (result: JobResult, job: JobDefinition) => Promise<void> | void;
   /** `start()` registers the catalogue's schedules as BullMQ job schedulers (`crypto-etl scheduler`). */
   scheduler?: boolean;
   /** `start()` processes jobs in this process (`crypto-etl worker`). */
@@ -71,8 +71,11 @@ const MAX_LOST = 2;
  *   Redis holds from the add until the run finishes (retries and recoveries included). A second add while it is
  *   held adds nothing: `trigger` refuses, a scheduled tick is skipped. Job schedulers cannot carry that id, so
  *   their jobs are ticks that add the run.
- * - BullMQ owns the retries (attempts with exponential backoff); the alert goes out once, after the last one.
+ * - Whether a failed attempt is tried again or alerted on is the job runner's policy (retryPolicy.ts); BullMQ
+ *   carries it out (attempts, and the policy's backoff as its backoff strategy).
  * - A run whose BullMQ lock is taken from it or cannot be renewed stops at its next checkpoint (inFlightRuns.ts).
+ * - Every run of an attempt is recorded with it: an attempt BullMQ hands out again (its end was lost with Redis)
+ *   does not run again the steps it finished (queueAttempt.ts).
  * - `stop()` (SIGTERM) lets the job in flight reach its next checkpoint and hands it back to the queue;
  *   a worker that dies instead leaves a stalled job that another worker picks up after `lockMs`.
  */
@@ -169,39 +172,47 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     }
     try {
       if (bull.stalledCounter > 0) {
-        await markAbandonedRuns(deps.db, job.name).catch((error) =>
+        await closeRunsOfLostWorker(deps.db, deps.db.schemas, job.name).catch((error) =>
           jobLog(job, id).error({ error: describeError(error) }, 'cannot close the runs of the lost worker'),
         );
       }
       if (bull.stalledCounter >= MAX_LOST) {
         const error = `ETL_WORKER_LOST: ${job.name} lost its worker ${bull.stalledCounter} times in a row (killed, out of memory?): not tried again before its next run`;
-        await alert({ job: job.name, status: 'failed', runs: [], error, retryable: false }, job);
+        await deps.jobRunner.alert({ job: job.name, status: 'failed', runs: [], error, retryable: false }, job);
         throw new UnrecoverableError(error);
       }
       const result = await deps.jobRunner.attempt(
         job,
         { trigger: bull.data.trigger, args: bull.data.args, onProgress: reportTo(bull) },
         held.abort,
+        {
+          queueJob: id,
+          attempt: bull.attemptsMade,
+          // BullMQ counts every start; a start beyond one per finished attempt is this attempt again.
+          resumed: bull.attemptsStarted > bull.attemptsMade + 1,
+          lost: held.lost.signal,
+        },
       );
-      if (result.status === 'succeeded') return serializable(result);
-      if (held.lockLost && !inFlight.stopping) {
-        throw new Error(
-          `ETL_WORKER_LOST: ${job.name} lost its lock and stopped at its last checkpoint, so that no other run overlaps it`,
-        );
+      if (result.status === 'failed' && held.lockLost && !inFlight.stopping) {
+        // The lock is gone: BullMQ cannot record this outcome, and the recovered job resumes the attempt.
+        throw new Error(result.error ?? `ETL_WORKER_LOST: ${job.name} lost its lock`);
       }
-      if (inFlight.stopping) {
+      const attempts = bull.opts.attempts ?? 1;
+      const next = await deps.jobRunner.settle(job, result, {
+        attempt: bull.attemptsMade + 1,
+        attempts,
+        stopping: inFlight.stopping,
+      });
+      if (next.next === 'done') return serializable(result);
+      if (next.next === 'stop') {
         // Shutdown: the run stopped at a checkpoint; another worker resumes it, and it costs no attempt.
         jobLog(job, id).info('handing the job back to the queue: this worker is stopping');
         await bull.moveToWait(token);
         throw new WaitingError();
       }
-      const attempts = bull.opts.attempts ?? 1;
-      if (!result.retryable || bull.attemptsMade + 1 >= attempts) {
-        await alert(result, job);
-        throw new UnrecoverableError(result.error ?? `${job.name} failed`);
-      }
+      if (next.next === 'alert') throw new UnrecoverableError(result.error ?? `${job.name} failed`);
       jobLog(job, id).warn(
-        { attempt: bull.attemptsMade + 1, of: attempts, error: result.error },
+        { attempt: bull.attemptsMade + 1, of: attempts, waitMs: next.delayMs, error: result.error },
         'job failed; BullMQ retries it',
       );
       throw new Error(result.error ?? `${job.name} failed`);
@@ -212,14 +223,6 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
 
   // Built only when something is logged: the common path (a run that succeeds) logs nothing here.
   const jobLog = (job: JobDefinition, id: string) => deps.log.child({ job: job.name, queueJob: id });
-
-  async function alert(result: JobResult, job: JobDefinition) {
-    try {
-      await deps.onFinalFailure?.(result, job);
-    } catch (error) {
-      deps.log.error({ job: job.name, error: describeError(error) }, 'alert failed');
-    }
-  }
 
   /** Settles with the job's result when it ends (after its retries); never rejects. */
   async function follow(id: string, name: string): Promise<JobResult> {
@@ -260,6 +263,10 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
           lockDuration: lockMs,
           stalledInterval: lockMs,
           maxStalledCount: MAX_LOST + 1,
+          // The policy's backoff: the job carries its base (`jobOptions`).
+          settings: {
+            backoffStrategy: (attemptsMade, _type, _error, bull) => retryDelayMs(backoffBase(bull), attemptsMade),
+          },
         });
         worker.on('error', (error) => deps.log.error({ error: describeError(error) }, 'worker error'));
         inFlight.watch(worker);
@@ -319,17 +326,8 @@ function serializable(result: JobResult): QueueJobOutcome {
   return { ...result, runs: result.runs.map(({ cause: _cause, ...run }) => run) };
 }
 
-/**
- * Runs of a job still marked `running` when that job is recovered from a stalled state belonged to the worker
- * that died: the job's deduplication id guarantees no other run of the job is alive, so they are closed as failed.
- */
-async function markAbandonedRuns(db: Db, job: string): Promise<void> {
-  await db.query(
-    `UPDATE ${db.schemas.etl}.runs SET status = 'failed', finished_at = now(), error = $2
-     WHERE job = $1 AND status = 'running'`,
-    [
-      job,
-      'ETL_WORKER_LOST: the worker running this job stopped without finishing (killed or lost); another worker picked the job up and resumed from the last checkpoint',
-    ],
-  );
+/** The base of a job's backoff, as `jobOptions` set it. */
+function backoffBase(bull: { opts: JobsOptions } | undefined): number {
+  const backoff = bull?.opts.backoff;
+  return typeof backoff === 'object' ? (backoff.delay ?? 0) : (backoff ?? 0);
 }

@@ -9,11 +9,14 @@ export interface QueueJobData {
   args: Record<string, unknown>;
 }
 
-/** Options every queued job gets: BullMQ owns the retries (exponential backoff) and keeps a bounded history. */
+/** The backoff strategy of the queue's workers: the retry policy's (retryPolicy.ts), from the job's base delay. */
+export const BACKOFF_TYPE = 'retry-policy';
+
+/** Options every queued job gets: BullMQ carries out the retries (the policy's backoff) and keeps a bounded history. */
 export function jobOptions(attempts: number, retryBaseMs: number): JobsOptions {
   return {
     attempts,
-    backoff: { type: 'exponential', delay: retryBaseMs },
+    backoff: { type: BACKOFF_TYPE, delay: retryBaseMs },
     removeOnComplete: { age: 7 * 86_400, count: 1_000 },
     removeOnFail: { age: 30 * 86_400, count: 5_000 },
   };

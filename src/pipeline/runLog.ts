@@ -1,4 +1,4 @@
-import type { Queryable, Schemas } from '../db/types.ts';
+import type { Db, Queryable, Schemas } from '../db/types.ts';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
 export type RunTrigger = 'manual' | 'schedule' | 'startup' | 'api';
@@ -7,6 +7,30 @@ export interface RunCounts {
   rowsExtracted: number;
   rowsLoaded: number;
   rowsRejected: number;
+}
+
+/** A row of `etl.runs` as the history shows it (status, `crypto-etl status`, the job history). */
+export type RunRow = {
+  id: number;
+  job: string;
+  stream: string | null;
+  status: string;
+  trigger: string;
+  started_at: Date;
+  finished_at: Date | null;
+  rows_extracted: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  error: string | null;
+};
+
+/**
+ * The queue attempt a run belongs to: a BullMQ job id and how many attempts of it had failed before (BullMQ's
+ * `attemptsMade`). A job recovered after its worker was lost runs the same attempt again.
+ */
+export interface QueueAttempt {
+  queueJob: string;
+  attempt: number;
 }
 
 /** A run found without a heartbeat and closed as `abandoned`. */
@@ -23,10 +47,11 @@ export const DEFAULT_HEARTBEAT_MS = 15_000;
 export function createRunLog(db: Queryable, schemas: Schemas) {
   const table = `${schemas.etl}.runs`;
   return {
-    async start(job: string, stream: string | null, trigger: RunTrigger): Promise<number> {
+    async start(job: string, stream: string | null, trigger: RunTrigger, attempt?: QueueAttempt): Promise<number> {
       const [row] = await db.query<{ id: number | string }>(
-        `INSERT INTO ${table} (job, stream, status, "trigger") VALUES ($1, $2, 'running', $3) RETURNING id`,
-        [job, stream, trigger],
+        `INSERT INTO ${table} (job, stream, status, "trigger", queue_job, queue_attempt)
+         VALUES ($1, $2, 'running', $3, $4, $5) RETURNING id`,
+        [job, stream, trigger, attempt?.queueJob ?? null, attempt?.attempt ?? null],
       );
       return Number(row?.id);
     },
@@ -95,4 +120,72 @@ export async function abandonStaleRuns(
     ],
   );
   return found;
+}
+
+const RUN_COLUMNS = `id, job, stream, status, "trigger", started_at, finished_at, rows_extracted, rows_loaded, rows_rejected,
+  error`;
+
+/** A row as the drivers return it (bigints as strings on PostgreSQL) → numbers. */
+function toRunRow<R extends RunRow>(row: R): R {
+  return {
+    ...row,
+    id: Number(row.id),
+    rows_extracted: Number(row.rows_extracted),
+    rows_loaded: Number(row.rows_loaded),
+    rows_rejected: Number(row.rows_rejected),
+  };
+}
+
+/** The latest runs, newest first; of one job when `job` is given. */
+export async function recentRuns(db: Db, options: { limit?: number; job?: string } = {}): Promise<RunRow[]> {
+  const params: unknown[] = [options.limit ?? 20];
+  const where = options.job ? `WHERE job = $${params.push(options.job)}` : '';
+  const rows = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM ${db.schemas.etl}.runs ${where} ORDER BY started_at DESC, id DESC LIMIT $1`,
+    params,
+  );
+  return rows.map(toRunRow);
+}
+
+/** The last `perJob` runs of every job, newest first. */
+export async function lastRunsPerJob(db: Db, perJob: number): Promise<Map<string, RunRow[]>> {
+  const rows = await db.query<RunRow & { n: unknown }>(
+    `SELECT * FROM (
+       SELECT ${RUN_COLUMNS}, row_number() OVER (PARTITION BY job ORDER BY started_at DESC, id DESC) AS n
+       FROM ${db.schemas.etl}.runs
+     ) ranked WHERE n <= $1 ORDER BY job, started_at DESC, id DESC`,
+    [perJob],
+  );
+  const byJob = new Map<string, RunRow[]>();
+  for (const { n: _n, ...row } of rows) {
+    const runs = byJob.get(row.job) ?? [];
+    byJob.set(row.job, runs);
+    runs.push(toRunRow(row));
+  }
+  return byJob;
+}
+
+/** The runs of a queue attempt that succeeded, in the order they started. */
+export async function succeededRunsOf(db: Queryable, schemas: Schemas, attempt: QueueAttempt): Promise<RunRow[]> {
+  const rows = await db.query<RunRow>(
+    `SELECT ${RUN_COLUMNS} FROM ${schemas.etl}.runs
+     WHERE queue_job = $1 AND queue_attempt = $2 AND status = 'succeeded' ORDER BY id`,
+    [attempt.queueJob, attempt.attempt],
+  );
+  return rows.map(toRunRow);
+}
+
+/**
+ * Closes as failed the runs of `job` still marked `running`: the queue recovered the job from a worker that stopped
+ * without finishing it, and the job's deduplication id lets no other run of it be alive.
+ */
+export async function closeRunsOfLostWorker(db: Queryable, schemas: Schemas, job: string): Promise<void> {
+  await db.query(
+    `UPDATE ${schemas.etl}.runs SET status = 'failed', finished_at = now(), error = $2
+     WHERE job = $1 AND status = 'running'`,
+    [
+      job,
+      'ETL_WORKER_LOST: the worker running this job stopped without finishing (killed or lost); another worker picked the job up and resumed from the last checkpoint',
+    ],
+  );
 }

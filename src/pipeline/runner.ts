@@ -14,6 +14,7 @@ import {
   abandonStaleRuns,
   createRunLog,
   DEFAULT_HEARTBEAT_MS,
+  type QueueAttempt,
   type RunCounts,
   type RunTrigger,
 } from './runLog.ts';
@@ -31,6 +32,8 @@ export interface RunOptions {
   trigger?: RunTrigger;
   signal?: AbortSignal;
   onProgress?: (progress: StreamProgress) => void;
+  /** The queue attempt the run belongs to, recorded with it: a recovered job does not run it twice. */
+  attempt?: QueueAttempt;
 }
 
 export interface RunResult extends RunCounts {
@@ -215,7 +218,7 @@ export function createRunner(options: CreateRunnerOptions): Runner {
     const maxShare = definition.rejectMaxShare ?? defaultShare;
     // A run of this job whose process died is closed before this one starts, and shows so beside it.
     await abandonStale();
-    const runId = await runLog.start(runOptions.job, stream, runOptions.trigger ?? 'manual');
+    const runId = await runLog.start(runOptions.job, stream, runOptions.trigger ?? 'manual', runOptions.attempt);
     alive(runId, true);
     const counts: RunCounts = { rowsExtracted: 0, rowsLoaded: 0, rowsRejected: 0 };
     const streamLog = log.child({ job: runOptions.job, stream, runId });

@@ -1,20 +1,9 @@
 import { Cron } from 'croner';
 import type { Db } from '../db/types.ts';
 import { listWatermarks } from '../db/watermarks.ts';
+import { recentRuns } from './runLog.ts';
 
-export type RunRow = {
-  id: number;
-  job: string;
-  stream: string | null;
-  status: string;
-  trigger: string;
-  started_at: Date;
-  finished_at: Date | null;
-  rows_extracted: number;
-  rows_loaded: number;
-  rows_rejected: number;
-  error: string | null;
-};
+export { type RunRow, recentRuns } from './runLog.ts';
 
 /**
  * A run's outcome as people read it: a success that left records in `etl.rejects` is not a clean one; an
@@ -25,23 +14,6 @@ export type RunOutcome = 'running' | 'succeeded' | 'succeeded_with_rejects' | 'f
 export function runOutcome(status: string, rowsRejected: number): RunOutcome {
   if (status === 'succeeded' && rowsRejected > 0) return 'succeeded_with_rejects';
   return status as RunOutcome;
-}
-
-export async function recentRuns(db: Db, options: { limit?: number; job?: string } = {}): Promise<RunRow[]> {
-  const params: unknown[] = [options.limit ?? 20];
-  const where = options.job ? `WHERE job = $${params.push(options.job)}` : '';
-  const rows = await db.query<RunRow>(
-    `SELECT id, job, stream, status, "trigger", started_at, finished_at, rows_extracted, rows_loaded, rows_rejected, error
-     FROM ${db.schemas.etl}.runs ${where} ORDER BY started_at DESC, id DESC LIMIT $1`,
-    params,
-  );
-  return rows.map((r) => ({
-    ...r,
-    id: Number(r.id),
-    rows_extracted: Number(r.rows_extracted),
-    rows_loaded: Number(r.rows_loaded),
-    rows_rejected: Number(r.rows_rejected),
-  }));
 }
 
 /** True when the built-in emulators filled this database: everything shown must say the data is synthetic. */

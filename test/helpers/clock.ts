@@ -21,3 +21,15 @@ export function runningClock(iso: string): () => number {
   const offset = Date.parse(iso) - Date.now();
   return () => Date.now() + offset;
 }
+
+/**
+ * A clock that starts at `iso` and moves `stepMs` on at each reading, whatever the real time: each run (and each
+ * request an emulator answers) sees its own instant, so two runs of a snapshot job write two distinct snapshots.
+ */
+export function steppingClock(iso: string, stepMs = 60_000): () => Date {
+  let at = Date.parse(iso);
+  return () => {
+    at += stepMs;
+    return new Date(at);
+  };
+}

@@ -3,9 +3,9 @@ import type { Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/internal/logger.ts';
 import type { JobContext, JobDefinition, JobResult } from '../../src/jobs/defineJob.ts';
 import type { Executor } from '../../src/jobs/executor.ts';
-import { createJobRunner } from '../../src/jobs/jobRunner.ts';
+import { createJobRunner, type JobRunnerDeps } from '../../src/jobs/jobRunner.ts';
 import { createQueueExecutor, type QueueExecutorDeps } from '../../src/jobs/queueExecutor.ts';
-import { createRunner } from '../../src/pipeline/runner.ts';
+import { createRunner, type RunnerHooks } from '../../src/pipeline/runner.ts';
 import { testConfig } from './config.ts';
 
 /** The Redis the queue tests use; each test works under its own QUEUE_PREFIX. */
@@ -72,12 +72,17 @@ export function testJob(
   };
 }
 
-/** A queue executor over `catalogue` with a silent logger; BullMQ backoff shortened to `retryBaseMs`. */
+/**
+ * A queue executor over `catalogue` (a silent logger unless `log` is given; `hooks` on its runner, `onFinalFailure`
+ * its job runner's alert); BullMQ backoff shortened to `retryBaseMs`.
+ */
 export function testExecutor(
-  deps: Pick<QueueExecutorDeps, 'config' | 'db' | 'catalogue'> & Partial<QueueExecutorDeps>,
+  deps: Pick<QueueExecutorDeps, 'config' | 'db' | 'catalogue'> &
+    Partial<QueueExecutorDeps> & { hooks?: RunnerHooks; onFinalFailure?: JobRunnerDeps['onFinalFailure'] },
 ): Executor {
-  const log = silentLogger();
-  const runner = createRunner({ db: deps.db, log });
-  const jobRunner = createJobRunner({ config: deps.config, db: deps.db, log, runner });
-  return createQueueExecutor({ log, jobRunner, retryBaseMs: 20, ...deps });
+  const { hooks, onFinalFailure, ...rest } = deps;
+  const log = deps.log ?? silentLogger();
+  const runner = createRunner({ db: deps.db, log, hooks });
+  const jobRunner = createJobRunner({ config: deps.config, db: deps.db, log, runner, onFinalFailure });
+  return createQueueExecutor({ log, jobRunner, retryBaseMs: 20, ...rest });
 }
