@@ -26,6 +26,11 @@ export interface App {
   executor: Executor;
   /** Prometheus metrics of this process (served at /metrics). */
   metrics: Metrics;
+  /**
+   * How many times this process committed data: each checkpoint, and each run's end (a rollup refresh or other
+   * transform is a run). The API's answer cache is keyed by it, so it never serves what this process replaced.
+   */
+  commits(): number;
   close(): Promise<void>;
 }
 
@@ -53,10 +58,20 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     await applyModels(db);
   }
   const metrics = createMetrics();
+  let commits = 0;
   const runner = createRunner({
     db,
     log,
-    hooks: metrics.runnerHooks,
+    hooks: {
+      ...metrics.runnerHooks,
+      runFinished(result) {
+        commits++;
+        metrics.runnerHooks.runFinished(result);
+      },
+      checkpointCommitted() {
+        commits++;
+      },
+    },
     secrets: configSecrets(config),
     rejectMaxShare: config.rejectMaxShare,
     heartbeatMs: config.runHeartbeatMs,
@@ -99,6 +114,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     jobRunner,
     executor,
     metrics,
+    commits: () => commits,
     async close() {
       clearInterval(watch);
       await executor.stop();

@@ -388,15 +388,17 @@ describe.each(CASES)('analytics API on $engine at $name', ({ engine, iso }) => {
   });
 
   it('behavior: a relation that does not exist (yet) answers an empty list, not an error', async () => {
-    expect((await json('/api/cow/daily')).items.length).toBeGreaterThan(0);
+    // Each step asks a URL not asked before: dropping a view is no load, so an answer already cached would be
+    // served as it was until CACHE_LIFETIME_MS (apiCache.e2e.test.ts covers that bound).
+    expect((await json('/api/cow/daily?order=desc')).items.length).toBeGreaterThan(0);
     await sandbox.db.exec('DROP VIEW warehouse.cow_daily');
     try {
-      expect(await json('/api/cow/daily')).toEqual({ items: [], limit: 100, offset: 0, nextOffset: null });
-      const csv = await get('/api/cow/daily?format=csv');
+      expect(await json('/api/cow/daily?order=asc')).toEqual({ items: [], limit: 100, offset: 0, nextOffset: null });
+      const csv = await get('/api/cow/daily?format=csv&order=asc');
       expect(csv.status).toBe(200);
     } finally {
       await applyModels(sandbox.db);
     }
-    expect((await json('/api/cow/daily')).items.length).toBeGreaterThan(0);
+    expect((await json('/api/cow/daily?limit=100')).items.length).toBeGreaterThan(0);
   });
 });

@@ -49,6 +49,8 @@ export interface RunResult extends RunCounts {
 
 export interface RunnerHooks {
   runFinished?(result: RunResult): void;
+  /** A checkpoint's transaction committed: its rows are visible to every reader from now on. */
+  checkpointCommitted?(stream: string): void;
   /** Drift recorded by a run, one call per stream, field and kind. */
   schemaChanged?(stream: string, change: SchemaChange): void;
 }
@@ -300,6 +302,7 @@ export function createRunner(options: CreateRunnerOptions): Runner {
         return done;
       });
       announce?.();
+      hooks.checkpointCommitted?.(stream);
       counts.rowsExtracted += outcome.extracted;
       counts.rowsLoaded += outcome.loaded;
       counts.rowsRejected += outcome.rejected;

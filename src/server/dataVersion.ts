@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/types.ts';
+
+/**
+ * The version of the data the API serves: a value that changes whenever a load or a rollup refresh commits.
+ * Answers cached under one version are never served under another.
+ */
+export interface DataVersion {
+  /** The current version; reads the database at most once per `checkEveryMs` (concurrent callers share the read). */
+  current(): Promise<string>;
+}
+
+export interface DataVersionOptions {
+  /** The reader's database: `etl.watermarks` is read from it. */
+  db: Db;
+  /** How many times this process committed data (checkpoints, finished runs): a change is read at once. */
+  localCommits: () => number;
+  /** How long a version read from the database is trusted: the staleness bound for other processes' commits. */
+  checkEveryMs: number;
+  /** Monotonic milliseconds; tests pass their own to step past `checkEveryMs` without waiting. */
+  now?: () => number;
+}
+
+/**
+ * Every checkpoint commits its stream's watermark with its rows, and every rollup refresh its `rollup:<name>`
+ * watermark with the refreshed rows (`etl.watermarks.updated_at` is set by each write). So the set of
+ * `(stream, updated_at)` changes with every commit of data, whichever process made it, and reading it is cheap:
+ * one row per stream. A digest of all of them, not `max(updated_at)` alone, so that an update stamped earlier
+ * than another stream's (clocks of two machines) still counts. Read again after `checkEveryMs`, and at once when
+ * this process has committed since the last read.
+ */
+export function createDataVersion(options: DataVersionOptions): DataVersion {
+  const { db, localCommits, checkEveryMs } = options;
+  const now = options.now ?? (() => performance.now());
+  /** The last digest read, when its read began, and how many commits this process had made by then. */
+  let stored: { digest: string; at: number; local: number } | undefined;
+  let reading: Promise<void> | undefined;
+
+  async function read(local: number): Promise<void> {
+    const started = now();
+    const rows = await db.query<{ stream: string; updated_at: Date | string }>(
+      `SELECT stream, updated_at FROM ${db.schemas.etl}.watermarks`,
+    );
+    const hash = createHash('sha256');
+    rows.sort((a, b) => (a.stream < b.stream ? -1 : 1));
+    for (const row of rows) hash.update(`${row.stream}\0${new Date(row.updated_at).getTime()}\n`);
+    // Trusted from when the read began: a commit after that instant may be missing from it.
+    stored = { digest: `${rows.length}.${hash.digest('base64url').slice(0, 16)}`, at: started, local };
+  }
+
+  return {
+    async current() {
+      for (;;) {
+        // Counted before the read: a commit of this process counted here is in what the read finds.
+        const local = localCommits();
+        // The count is part of the version: a checkpoint that moves no watermark (none given) changes it too.
+        if (stored && stored.local === local && now() - stored.at < checkEveryMs) return `${local}.${stored.digest}`;
+        // A read in flight is shared; one begun before a commit of this process is followed by another.
+        reading ??= read(local).finally(() => {
+          reading = undefined;
+        });
+        await reading;
+      }
+    },
+  };
+}
