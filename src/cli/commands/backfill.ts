@@ -2,6 +2,7 @@ import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { configSecrets } from '../../config.ts';
 import { isEtlError } from '../../internal/errors.ts';
+import { onShutdown } from '../../internal/shutdown.ts';
 import type { FileResult } from '../../pipeline/files/loadFile.ts';
 import { createRunner } from '../../pipeline/runner.ts';
 import type { FileEncoding } from '../../sources/files/csvRecords.ts';
@@ -65,9 +66,7 @@ export function registerBackfill(program: Command): void {
     .action(async (table: string, location: string, opts: BackfillFlags) => {
       const { config, log } = bootstrap();
       const bar = progressBar();
-      const controller = new AbortController();
-      process.once('SIGINT', () => controller.abort(new Error('SIGINT')));
-      process.once('SIGTERM', () => controller.abort(new Error('SIGTERM')));
+      const shutdown = onShutdown();
       try {
         await withDatabase(config, log, async (db) => {
           // Loaded here, not at start-up: the AWS SDK and the CSV stack cost memory only when a backfill runs.
@@ -86,7 +85,7 @@ export function registerBackfill(program: Command): void {
             table,
             location,
             force: opts.force,
-            signal: controller.signal,
+            signal: shutdown.signal,
             chunkRows: Number(opts.chunkRows),
             encoding: opts.encoding,
             onFile: (f) => bar.start(f),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EtlError } from '../../internal/errors.ts';
+import { onShutdown } from '../../internal/shutdown.ts';
 import { exportToLake } from '../../lake/exportToLake.ts';
 import { openDestination } from '../../lake/openDestination.ts';
 import { pickTables } from '../../lake/tables.ts';
@@ -23,16 +24,14 @@ export function registerExport(program: Command): void {
           );
         }
         const url = opts.to ?? config.lake.url;
-        const controller = new AbortController();
-        process.once('SIGINT', () => controller.abort());
-        process.once('SIGTERM', () => controller.abort());
+        const shutdown = onShutdown();
         const results = await withDatabase(config, log, (db) =>
           exportToLake({
             db,
             destination: openDestination(config, url),
             tables,
             log,
-            signal: controller.signal,
+            signal: shutdown.signal,
             full: opts.full,
             blockRange: config.lake.blockRange,
             rowGroupBytes: config.lake.rowGroupBytes,

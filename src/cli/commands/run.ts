@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type App, createApp } from '../../app.ts';
+import { onShutdown } from '../../internal/shutdown.ts';
 import type { JobResult } from '../../jobs/defineJob.ts';
 import { runOutcome } from '../../pipeline/status.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
@@ -69,15 +70,15 @@ export function registerRun(program: Command): void {
           process.exit(0);
         }
         // Queue mode: the job belongs to the workers, so a signal only stops following it.
-        const stop = queued
-          ? () => {
-              progress.stop();
-              process.stdout.write(`stopped following job ${triggered.id}; it carries on on the workers\n`);
-              process.exit(130);
-            }
-          : () => void app.executor.stop();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        onShutdown({
+          onSignal: queued
+            ? () => {
+                progress.stop();
+                process.stdout.write(`stopped following job ${triggered.id}; it carries on on the workers\n`);
+                process.exit(130);
+              }
+            : () => app.executor.stop(),
+        });
         await exitWithJobResult(app, triggered.done, progress);
       } catch (error) {
         progress.stop();

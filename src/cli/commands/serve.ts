@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.ts';
+import { onShutdown } from '../../internal/shutdown.ts';
 import { createServer } from '../../server/createServer.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
 import { COMMAND_LIST } from '../commandList.ts';
@@ -24,17 +25,15 @@ export function registerServe(program: Command): void {
         const server = await createServer(app);
         const address = await server.listen({ port: config.port, host: config.host });
         log.info(`dashboard at ${address}/ · API docs at ${address}/docs · metrics at ${address}/metrics`);
-        let stopping = false;
-        const shutdown = async (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          log.info({ signal }, 'server stopping');
-          await server.close();
-          await app.close();
-          process.exit(0);
-        };
-        process.on('SIGINT', () => void shutdown('SIGINT'));
-        process.on('SIGTERM', () => void shutdown('SIGTERM'));
+        onShutdown({
+          async onSignal(signal) {
+            log.info({ signal }, 'server stopping');
+            await server.close();
+            await app.close();
+            process.exit(0);
+          },
+          onSecondSignal: (signal) => log.warn({ signal }, 'second signal: exiting now'),
+        });
       } catch (error) {
         fail(error);
       }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createApp } from '../../app.ts';
 import { describeError } from '../../internal/errors.ts';
+import { onShutdown } from '../../internal/shutdown.ts';
 import { markSandboxData } from '../../pipeline/status.ts';
 import { type Sandbox, startSandbox } from '../../sandbox/startSandbox.ts';
 import { createServer } from '../../server/createServer.ts';
@@ -40,18 +41,16 @@ export function registerStart(program: Command): void {
         const server = await createServer(app);
         const address = await server.listen({ port: config.port, host: config.host });
         log.info(`dashboard at ${address}/ · API docs at ${address}/docs · status page at ${address}/status`);
-        let stopping = false;
-        const shutdown = async (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          log.info({ signal }, 'shutting down: finishing the batch in flight');
-          await server.close();
-          await app.close();
-          await sandbox?.close();
-          process.exit(0);
-        };
-        process.on('SIGINT', () => void shutdown('SIGINT'));
-        process.on('SIGTERM', () => void shutdown('SIGTERM'));
+        const shutdown = onShutdown({
+          async onSignal(signal) {
+            log.info({ signal }, 'shutting down: finishing the batch in flight');
+            await server.close();
+            await app.close();
+            await sandbox?.close();
+            process.exit(0);
+          },
+          onSecondSignal: (signal) => log.warn({ signal }, 'second signal: exiting now'),
+        });
         await app.executor.start();
         if (opts.initialLoad) {
           const load = [
@@ -61,7 +60,7 @@ export function registerStart(program: Command): void {
             { job: 'quality', args: {} },
           ];
           for (const { job, args } of load.filter(({ job }) => app.catalogue.some((j) => j.name === job))) {
-            if (stopping) break;
+            if (shutdown.signal.aborted) break;
             try {
               // No retries at start-up: the schedule tries again, and the user learns at once what is wrong.
               const result = await (await app.executor.trigger(job, { trigger: 'startup', retries: 0, args })).done;

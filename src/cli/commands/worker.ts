@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createApp } from '../../app.ts';
 import type { Config } from '../../config.ts';
 import { EtlError } from '../../internal/errors.ts';
+import { onShutdown } from '../../internal/shutdown.ts';
 import { bootstrap, fail } from '../bootstrap.ts';
 import { COMMAND_LIST } from '../commandList.ts';
 
@@ -44,23 +45,19 @@ export function registerWorker(program: Command): void {
       const lockMs = positiveInt(opts.lockMs, '--lock-ms');
       try {
         const app = await createApp({ config, log, queue: { worker: { concurrency, lockMs } } });
-        let stopping = false;
-        const shutdown = async (signal: string) => {
-          if (stopping) {
-            log.warn({ signal }, 'second signal: exiting now; the job in flight is picked up by another worker');
-            process.exit(130);
-          }
-          stopping = true;
-          log.info(
-            { signal },
-            'worker stopping: the jobs in flight reach their next checkpoint and go back to the queue',
-          );
-          await app.close();
-          log.info('worker stopped');
-          process.exit(0);
-        };
-        process.on('SIGINT', () => void shutdown('SIGINT'));
-        process.on('SIGTERM', () => void shutdown('SIGTERM'));
+        onShutdown({
+          async onSignal(signal) {
+            log.info(
+              { signal },
+              'worker stopping: the jobs in flight reach their next checkpoint and go back to the queue',
+            );
+            await app.close();
+            log.info('worker stopped');
+            process.exit(0);
+          },
+          onSecondSignal: (signal) =>
+            log.warn({ signal }, 'second signal: exiting now; the job in flight is picked up by another worker'),
+        });
         await app.executor.start();
       } catch (error) {
         fail(error);
