@@ -3,7 +3,11 @@ import type { RunResult } from '../pipeline/runner.ts';
 import { type EvmBlocksArgs, parseEvmBlocksArgs } from '../sources/evm/args.ts';
 import { connectEvmChains, type EvmChain } from '../sources/evm/index.ts';
 import type { RetryPolicy } from '../sources/evm/withRpcRetry.ts';
+import { type Rollup, refreshRollups } from '../transforms/refreshRollups.ts';
 import type { JobContext, JobResult } from './defineJob.ts';
+
+/** Following the head, a job's rollups are refreshed at most this often. */
+export const FOLLOW_REFRESH_MS = 5 * 60_000;
 
 export interface EvmJobOptions {
   /** Overrides of the RPC retry policy (tests shorten the backoff). */
@@ -26,7 +30,7 @@ export async function openEvmChains<T>(
     return { job, status: 'succeeded', runs: [] };
   }
   try {
-    const args = parseEvmBlocksArgs(ctx.args);
+    const args = parseEvmBlocksArgs(ctx.args, job);
     const prepared = more();
     const chains = await connectEvmChains({
       config: ctx.config,
@@ -45,4 +49,24 @@ export function chainsResult(job: string, runs: RunResult[]): JobResult {
   const failed = runs.find((r) => r.status === 'failed');
   if (failed) return { job, status: 'failed', runs, error: failed.error, retryable: isRetryable(failed.cause) };
   return { job, status: 'succeeded', runs };
+}
+
+/**
+ * `--follow`: what a job's loads call when they have caught up with the head — its rollups refreshed, the first
+ * time at once and then at most every `everyMs`. A failed refresh is logged and left to the next one (or to
+ * `warehouse-refresh`).
+ */
+export function refreshWhenCaughtUp(
+  ctx: Pick<JobContext, 'db' | 'log'>,
+  rollups: readonly Rollup[],
+  everyMs = FOLLOW_REFRESH_MS,
+): () => Promise<void> {
+  let refreshedAt = Number.NEGATIVE_INFINITY;
+  return async () => {
+    if (Date.now() - refreshedAt < everyMs) return;
+    refreshedAt = Date.now();
+    await refreshRollups(ctx.db, rollups).catch((e) =>
+      ctx.log.warn({ error: describeError(e), rollups: rollups.map((r) => r.name) }, 'rollup refresh failed'),
+    );
+  };
 }

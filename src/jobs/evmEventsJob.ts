@@ -11,7 +11,7 @@ import {
 import { createLogsFetcher } from '../sources/evm/events/getLogs.ts';
 import { ROLLUPS, type Rollup, refreshRollups } from '../transforms/refreshRollups.ts';
 import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
-import { chainsResult, type EvmJobOptions, openEvmChains } from './evmChains.ts';
+import { chainsResult, type EvmJobOptions, openEvmChains, refreshWhenCaughtUp } from './evmChains.ts';
 
 const JOB = 'evm-events';
 /** The longest timer Node keeps: `--follow` runs until stopped. */
@@ -52,6 +52,8 @@ export async function runEvmEvents(ctx: JobContext, options: EvmEventsOptions = 
   const { evm } = ctx.config;
   const tokens = parseTokens(evm.events.tokens);
   const start = evm.startBlock ?? (evm.startDate ? { date: evm.startDate } : undefined);
+  // `--follow` never ends its runs: the rollups are refreshed when the loads catch up with the head.
+  const onCaughtUp = refreshWhenCaughtUp(ctx, EVENT_ROLLUPS);
   const loads: Promise<RunResult>[] = [];
   for (const chain of chains) {
     for (const { set, specs } of sets) {
@@ -76,6 +78,7 @@ export async function runEvmEvents(ctx: JobContext, options: EvmEventsOptions = 
           trigger: ctx.trigger,
           signal: ctx.signal,
           onProgress: ctx.onProgress,
+          onCaughtUp,
         }),
       );
     }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
 import type { Db } from '../../db/types.ts';
 import { EtlError } from '../../internal/errors.ts';
 import type { BlockRef, EvmBlocksArgs } from '../../sources/evm/args.ts';
@@ -30,6 +31,33 @@ import {
  */
 export const EVENTS_REJECT_MAX_SHARE = 0.5;
 
+/**
+ * Logs requested, fetched or decoded and not yet written, per set and chain: fetching ahead stops here. Memory is
+ * bounded by rows in flight rather than by ranges (a range of a dense set holds a hundred times the logs of a
+ * sparse one); with the fetcher's ~5,000 logs per answer it is four answers, ~50 MB.
+ */
+export const ROWS_IN_FLIGHT = 20_000;
+
+/**
+ * A load allocates ~2.5 KB per log that lives for milliseconds (the JSON answer, the parsed logs, the rows, their
+ * COPY text): gigabytes over a backfill. Left to its defaults, V8 lets the heap grow up to 4× what its last full
+ * collection kept — and with concurrent marking that includes what was allocated meanwhile — before the next
+ * one: 560 MB of heap for ~50 MB live, 699 MB peak RSS at 1,000,000 events. While a load runs the growth per
+ * collection is held to this (`--heap-growing-percent`, which V8 reads at each full collection): 243 MB peak RSS.
+ */
+const HEAP_GROWING_PERCENT = 50;
+let loadsRunning = 0;
+
+/** Runs a load with V8's heap growth held; the default comes back when no load runs. */
+async function withHeldHeapGrowth<T>(load: () => Promise<T>): Promise<T> {
+  if (loadsRunning++ === 0) setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  try {
+    return await load();
+  } finally {
+    if (--loadsRunning === 0) setFlagsFromString('--heap-growing-percent=0');
+  }
+}
+
 /** Range ends remembered in the watermark for the reorg walk: this many blocks below the newest. */
 const REORG_MEMORY_BLOCKS = 1024;
 
@@ -54,18 +82,26 @@ export interface LoadEventSetOptions {
   set: ContractSet;
   specs: readonly EventSpec[];
   tokens?: readonly Token[];
-  settings: { concurrency: number; pollIntervalMs: number; start?: StartRef };
+  settings: {
+    concurrency: number;
+    pollIntervalMs: number;
+    start?: StartRef;
+    /** Fetch-ahead bound in logs (default `ROWS_IN_FLIGHT`). */
+    rowsInFlight?: number;
+  };
   args: EvmBlocksArgs;
   job: string;
   trigger?: RunTrigger;
   signal?: AbortSignal;
   onProgress?: (progress: StreamProgress) => void;
+  /** `--follow`: called when the load has reached the head after writing or deleting rows (the job refreshes its rollups). */
+  onCaughtUp?: () => Promise<void>;
 }
 
 /**
  * Loads one contract set on one chain: from `--from` (or the watermark, or the set's start block) to `--to` (or
- * the set's end block, or the head), with `--follow` on and on. Ranges of the fetcher's span are fetched
- * `concurrency` at a time and decoded as they arrive, while the previous one is written.
+ * the set's end block, or the head), with `--follow` on and on. Ranges of the fetcher's span are fetched up to
+ * `concurrency` at a time and `rowsInFlight` logs ahead, decoded as they arrive, while the previous one is written.
  */
 export function loadEventSet(options: LoadEventSetOptions): Promise<RunResult> {
   const { chain, set, args } = options;
@@ -76,12 +112,15 @@ export function loadEventSet(options: LoadEventSetOptions): Promise<RunResult> {
       stopIsSuccess: args.follow,
     },
     { job: options.job, trigger: options.trigger, signal: options.signal, onProgress: options.onProgress },
-    (session) => loadSet(options, session),
+    (session) => withHeldHeapGrowth(() => loadSet(options, session)),
   );
 }
 
+/** A range once decoded: its raw logs are not kept (only the rejected ones, for `etl.rejects`). */
 interface DecodedRange {
-  range: LogRange;
+  range: Omit<LogRange, 'logs'>;
+  /** Logs the node sent (rows + rejects + removed). */
+  extracted: number;
   rows: unknown[][][];
   rejects: CheckpointReject[];
   hashes: string[];
@@ -120,9 +159,12 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
       if (decoded.ok) rows[tableOf.get(decoded.spec.table) as number]?.push(decoded.row);
       else rejects.push({ reason: decoded.reason, payload: raw });
     }
-    return { range, rows, rejects, hashes: [...hashes] };
+    const { logs: raw, ...rest } = range;
+    return { range: rest, extracted: raw.length, rows, rejects, hashes: [...hashes] };
   }
 
+  /** Rows written or deleted since the last `onCaughtUp`. */
+  let changed = false;
   let firstBlock = 0;
   let lastTarget = 0;
   const progress = (next: number, target = lastTarget) => {
@@ -138,7 +180,7 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
     const newEnds = advance ? remember([...ends, [range.to, range.toHash]]) : ends;
     await session.commit({
       writes: targets.map((target, i) => ({ target, rows: item.rows[i] as unknown[][] })),
-      extracted: range.logs.length,
+      extracted: item.extracted,
       rejects: item.rejects,
       before: replace
         ? (tx) => deleteOtherEventBranches(tx, schemas, specs, chainId, { ...range, hashes: item.hashes })
@@ -151,6 +193,7 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
       ends = newEnds;
     }
     stored = Math.max(stored, range.to);
+    changed = true;
   }
 
   /** The highest remembered range end still on the node's chain; everything above it is orphaned. */
@@ -180,31 +223,50 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
     watermark = ancestor + 1;
     ends = kept;
     stored = Math.min(stored, ancestor);
+    changed = true;
     log.warn({ ancestor, mismatchAt, orphaned }, 'reorg: orphaned events deleted, loading the new branch');
     return ancestor;
   }
 
-  /** Loads `next`–`last`, fetching ahead. Returns where it stopped; `reorg` restarts from there. */
+  const budget = settings.rowsInFlight ?? ROWS_IN_FLIGHT;
+  const fetchOptions = { timestamps: set.blockTimes === true };
+
+  /**
+   * Loads `next`–`last`, fetching ahead: at most `concurrency` requests, and no new one while the logs expected of
+   * it and those already held (requested, fetched or decoded, not yet written) would pass the budget. Before the
+   * first answer the density is unknown: one request at a time. Returns where it stopped; `reorg` restarts there.
+   */
   async function loadUntil(next: number, last: number): Promise<{ next: number; reorg: boolean }> {
     const ahead = new AbortController();
     const fetchSignal = AbortSignal.any([signal, ahead.signal]);
-    const queue: Promise<DecodedRange>[] = [];
+    const queue: { held: number; item: Promise<DecodedRange> }[] = [];
+    /** The sum of `held` over the queue and the range being written. */
+    let held = 0;
     let scheduled = next;
-    const fill = () => {
-      while (queue.length < settings.concurrency && scheduled <= last && !fetchSignal.aborted) {
+    const fill = (writing: number) => {
+      while (queue.length + writing < settings.concurrency && scheduled <= last && !fetchSignal.aborted) {
         const from = scheduled;
         const to = Math.min(last, from + logs.span - 1);
-        const item = logs.fetch(query, from, to, fetchSignal).then(toRows);
-        item.catch(() => {});
-        queue.push(item);
+        const expected = logs.expected(to - from + 1);
+        if (queue.length + writing > 0 && (expected === undefined || held + expected > budget)) break;
+        const entry = { held: expected ?? 0, item: undefined as unknown as Promise<DecodedRange> };
+        held += entry.held;
+        entry.item = logs.fetch(query, from, to, fetchSignal, fetchOptions).then((range) => {
+          // What the answer holds, in place of what was expected of it.
+          held += range.logs.length - entry.held;
+          entry.held = range.logs.length;
+          return toRows(range);
+        });
+        entry.item.catch(() => {});
+        queue.push(entry);
         scheduled = to + 1;
       }
     };
     try {
-      fill();
-      for (let pending = queue.shift(); pending; pending = queue.shift()) {
-        const item = await pending;
-        fill();
+      fill(0);
+      for (let entry = queue.shift(); entry; entry = queue.shift()) {
+        const item = await entry.item;
+        fill(1);
         const parent = ends.at(-1);
         if (parent && parent[0] === item.range.from - 1 && parent[1] !== item.range.parentHash) {
           ahead.abort();
@@ -212,8 +274,10 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
           return { next: ancestor + 1, reorg: true };
         }
         await write(item);
+        held -= entry.held;
         next = item.range.to + 1;
         if (signal.aborted) break;
+        fill(0);
       }
       return { next, reorg: false };
     } finally {
@@ -267,6 +331,10 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
       break;
     }
     if ((end !== undefined && next > end) || !args.follow) break;
+    if (changed) {
+      changed = false;
+      await options.onCaughtUp?.();
+    }
     await sleep(settings.pollIntervalMs, undefined, { signal }).catch(() => {});
     if (signal.aborted) break;
     head = await fetcher.head(signal);

@@ -28,23 +28,24 @@ const argsSchema = z.object({
 });
 
 /**
- * Reads the job's arguments (`--from`, `--to`, `--follow`; from the CLI they arrive as strings).
+ * Reads the arguments of an EVM job (`--from`, `--to`, `--follow`; from the CLI they arrive as strings); messages
+ * name `job`.
  * @throws EtlError `ETL_INPUT_INVALID` naming the argument and what was expected.
  */
-export function parseEvmBlocksArgs(args: Record<string, unknown>): EvmBlocksArgs {
+export function parseEvmBlocksArgs(args: Record<string, unknown>, job = 'evm-blocks'): EvmBlocksArgs {
   const parsed = argsSchema.safeParse(args);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`);
-    throw new EtlError('ETL_INPUT_INVALID', `Invalid arguments for evm-blocks:\n  ${lines.join('\n  ')}`);
+    throw new EtlError('ETL_INPUT_INVALID', `Invalid arguments for ${job}:\n  ${lines.join('\n  ')}`);
   }
   const { from, to, follow } = parsed.data;
   if (to && !from) {
-    throw new EtlError('ETL_INPUT_INVALID', 'Invalid arguments for evm-blocks: --to needs --from (the first block)');
+    throw new EtlError('ETL_INPUT_INVALID', `Invalid arguments for ${job}: --to needs --from (the first block)`);
   }
   if (from && to && 'block' in from && 'block' in to && from.block > to.block) {
     throw new EtlError(
       'ETL_INPUT_INVALID',
-      `Invalid arguments for evm-blocks: --from ${from.block} is after --to ${to.block}: swap them`,
+      `Invalid arguments for ${job}: --from ${from.block} is after --to ${to.block}: swap them`,
     );
   }
   return { from, to, follow };

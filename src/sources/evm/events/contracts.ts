@@ -24,6 +24,12 @@ export interface ContractSet {
   startBlock?: StartRef;
   /** Last block to load; default: follow the head. */
   endBlock?: number;
+  /**
+   * Fill `block_time` of every event: from the log's `blockTimestamp` when the node sends it (geth 1.16, anvil),
+   * else from the block's header, one more request per block with events. Default false: `block_time` is
+   * then the log's `blockTimestamp` or NULL, and no header is fetched.
+   */
+  blockTimes?: boolean;
 }
 
 /** Identity function that gives a contract set its types. */
@@ -66,12 +72,13 @@ const fileSchema = z.array(
     abi: z.union([z.string(), z.array(z.union([z.string(), z.looseObject({ type: z.string() })]))]),
     startBlock: z.union([z.number().int().nonnegative(), z.iso.date().transform((date) => ({ date }))]).optional(),
     endBlock: z.number().int().nonnegative().optional(),
+    blockTimes: z.boolean().optional(),
   }),
 );
 
 /**
  * Reads contract sets from a JSON file (`EVM_EVENTS_FILE`), for users who do not write TypeScript: an array of
- * `{ name, chainId?, addresses?, abi, startBlock?, endBlock? }`, `abi` being event signatures, a JSON ABI, or
+ * `{ name, chainId?, addresses?, abi, startBlock?, endBlock?, blockTimes? }`, `abi` being event signatures, a JSON ABI, or
  * the path of a JSON ABI file (relative to the contracts file).
  */
 export function readContractsFile(path: string): ContractSet[] {

@@ -23,10 +23,21 @@ export interface LogRange {
 }
 
 export interface LogsFetcher {
-  /** Fetches `from`–`to` whole: a range the provider refuses is split, following its hint, and fetched in parts. */
-  fetch(query: LogQuery, from: number, to: number, signal?: AbortSignal): Promise<LogRange>;
+  /**
+   * Fetches `from`–`to` whole: a range the provider refuses is split, following its hint, and fetched in parts.
+   * With `timestamps`, a log the node sent without `blockTimestamp` gets its block's, from the block's header.
+   */
+  fetch(
+    query: LogQuery,
+    from: number,
+    to: number,
+    signal?: AbortSignal,
+    options?: { timestamps?: boolean },
+  ): Promise<LogRange>;
   /** Blocks per request now: where ranges should be cut. */
   readonly span: number;
+  /** Logs expected in `blocks` blocks from the density of the answers so far; undefined before the first answer. */
+  expected(blocks: number): number | undefined;
   /** The node's hashes of these heights (one batch); a height the node lacks is absent. */
   hashesAt(heights: readonly number[], signal?: AbortSignal): Promise<Map<number, string>>;
 }
@@ -39,11 +50,22 @@ export interface LogsFetcherOptions {
   initialSpan: number;
   /** Never more than this many blocks per request. */
   maxSpan?: number;
+  /** Logs one answer should hold: the span follows the density of the answers to stay near it. */
+  targetLogs?: number;
 }
 
-/** An answer with fewer logs than this doubles the span (up to the provider's cap). */
-const GROW_BELOW = 2_000;
+/**
+ * Logs per answer aimed at: ~4 MB of JSON, ~10 MB once parsed. The span follows the density of the answers so an
+ * answer stays near this size on a sparse set and a dense one alike: memory is bounded by logs, not by blocks.
+ */
+export const TARGET_LOGS = 5_000;
+/** The first request of a run is at most this wide: nothing is known of the set's density yet. */
+const PROBE_SPAN = 100;
+/** The span grows at most this much per answer (a sparse stretch says little about the next). */
+const MAX_GROWTH = 8;
 const DEFAULT_MAX_SPAN = 100_000;
+/** Headers per batch when timestamps are fetched for logs the node sent without one. */
+const HEADER_BATCH = 200;
 
 /** A range the provider refused for its width or its answer's size. An EtlError, so `withRpcRetry` passes it on. */
 class RangeRefused extends EtlError {
@@ -60,6 +82,7 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 interface Header {
   hash?: string;
   parentHash?: string;
+  timestamp?: string;
 }
 
 /**
@@ -70,10 +93,50 @@ interface Header {
  */
 export function createLogsFetcher(options: LogsFetcherOptions): LogsFetcher {
   const { endpoint, policy, log } = options;
+  const target = options.targetLogs ?? TARGET_LOGS;
   let cap = options.maxSpan ?? DEFAULT_MAX_SPAN;
-  let span = Math.min(cap, options.initialSpan);
+  let span = Math.min(cap, options.initialSpan, PROBE_SPAN);
+  /** Logs per block of the answers so far (undefined before the first). */
+  let density: number | undefined;
 
-  async function once(query: LogQuery, from: number, to: number, signal?: AbortSignal) {
+  /** After an answer of `count` logs over `blocks` blocks: the span that should hold about `target` logs. */
+  function follow(count: number, blocks: number): void {
+    const seen = count / blocks;
+    // A weighted mean of recent answers: one odd stretch moves it, a lasting change takes it over.
+    density = density === undefined ? seen : 0.5 * density + 0.5 * seen;
+    const wanted = density > 0 ? Math.floor(target / density) : Number.POSITIVE_INFINITY;
+    // Shrinks at once after a dense answer; grows at most MAX_GROWTH-fold per answer.
+    span = Math.max(1, Math.min(cap, wanted, Math.max(span, blocks) * MAX_GROWTH));
+  }
+
+  /** Fills in `blockTimestamp` of logs that lack it, from their blocks' headers (checked against the logs' hashes). */
+  async function addTimestamps(logs: RawLog[], signal?: AbortSignal): Promise<void> {
+    const missing = [...new Set(logs.filter((l) => !l.blockTimestamp).map((l) => Number(l.blockNumber)))];
+    const at = new Map<number, Header>();
+    for (let i = 0; i < missing.length; i += HEADER_BATCH) {
+      const heights = missing.slice(i, i + HEADER_BATCH);
+      const headers = (await endpoint.batch(
+        heights.map((n) => ({ method: 'eth_getBlockByNumber', params: [hex(n), false] })),
+        signal,
+      )) as (Header | null)[];
+      heights.forEach((n, k) => {
+        const header = headers[k];
+        if (header) at.set(n, header);
+      });
+    }
+    for (const item of logs) {
+      if (item.blockTimestamp) continue;
+      const header = at.get(Number(item.blockNumber));
+      if (!header?.timestamp || header.hash?.toLowerCase() !== item.blockHash?.toLowerCase()) {
+        throw new InconsistentReplyError(
+          `the header of block ${Number(item.blockNumber)} is not the block of its logs (a reorg during the request)`,
+        );
+      }
+      item.blockTimestamp = header.timestamp;
+    }
+  }
+
+  async function once(query: LogQuery, from: number, to: number, signal?: AbortSignal, timestamps = false) {
     const filter: Record<string, unknown> = { fromBlock: hex(from), toBlock: hex(to), topics: [query.topic0] };
     if (query.addresses && query.addresses.length > 0) filter.address = query.addresses;
     try {
@@ -98,6 +161,7 @@ export function createLogsFetcher(options: LogsFetcherOptions): LogsFetcher {
           );
         }
       }
+      if (timestamps && logs?.some((l) => !l.blockTimestamp)) await addTimestamps(logs, signal);
       return { logs: logs ?? [], parentHash: (first.parentHash ?? '').toLowerCase(), toHash };
     } catch (error) {
       if (error instanceof EtlError) throw error;
@@ -120,7 +184,11 @@ export function createLogsFetcher(options: LogsFetcherOptions): LogsFetcher {
     get span() {
       return span;
     },
-    async fetch(query, from, to, signal) {
+    expected(blocks) {
+      return density === undefined ? undefined : Math.ceil(density * blocks);
+    },
+    async fetch(query, from, to, signal, fetchOptions) {
+      const timestamps = fetchOptions?.timestamps === true;
       const logs: RawLog[] = [];
       let toHash = '';
       let parentHash = '';
@@ -128,7 +196,7 @@ export function createLogsFetcher(options: LogsFetcherOptions): LogsFetcher {
         const end = Math.min(to, start + span - 1);
         const what = `eth_getLogs blocks ${start}–${end}`;
         try {
-          const part = await withRpcRetry(() => once(query, start, end, signal), {
+          const part = await withRpcRetry(() => once(query, start, end, signal, timestamps), {
             policy,
             log,
             label: endpoint.label,
@@ -144,7 +212,7 @@ export function createLogsFetcher(options: LogsFetcherOptions): LogsFetcher {
           }
           for (const item of part.logs) logs.push(item);
           toHash = part.toHash;
-          if (part.logs.length < GROW_BELOW && end - start + 1 >= span) span = Math.min(cap, span * 2);
+          follow(part.logs.length, end - start + 1);
           start = end + 1;
         } catch (error) {
           if (!(error instanceof RangeRefused)) throw error;

@@ -23,17 +23,19 @@ const span = (from: string | undefined, to: string | undefined) => Number(BigInt
 /** First match wins: rules that carry numbers come before the bare wordings they contain. */
 export const RANGE_HINT_RULES: readonly HintRule[] = [
   {
-    // Alchemy: "… Based on your parameters, this block range should work: [0x123c9b2, 0x123cba5]";
-    // Infura (older): "query returned more than 10000 results. Try with this block range [0x…, 0x…]."
-    provider: 'Alchemy / Infura',
-    pattern: /block range(?: should work:)? \[(0x[0-9a-f]+),\s*(0x[0-9a-f]+)\]/i,
-    hint: (m) => ({ kind: 'suggested', blocks: span(m[1], m[2]), provider: 'Alchemy / Infura' }),
-  },
-  {
-    // Alchemy: "You can make eth_getLogs requests with up to a 500 block range."
+    // Alchemy: "You can make eth_getLogs requests with up to a 500 block range. Based on your parameters, this block
+    // range should work: [0x123c9b2, 0x123cba5]": the cap, which also bounds the span's later growth (the
+    // suggested range is that cap from the request's start).
     provider: 'Alchemy',
     pattern: /eth_getLogs requests with up to a ([\d,]+) block range/i,
     hint: (m) => ({ kind: 'cap', blocks: int(m[1]), provider: 'Alchemy' }),
+  },
+  {
+    // A suggested range without a cap: Alchemy's response-size variant and zkSync-style "Try with this block
+    // range [0x…, 0x…]" (no real message of this form found yet; see the test).
+    provider: 'suggested range',
+    pattern: /block range(?: should work:)? \[(0x[0-9a-f]+),\s*(0x[0-9a-f]+)\]/i,
+    hint: (m) => ({ kind: 'suggested', blocks: span(m[1], m[2]), provider: 'suggested range' }),
   },
   {
     // QuickNode: "eth_getLogs is limited to a 10,000 range" (-32614, HTTP 413).
@@ -52,6 +54,24 @@ export const RANGE_HINT_RULES: readonly HintRule[] = [
     provider: 'Frontier / Chainstack',
     pattern: /block range is too wide \(maximum ([\d,]+)\)/i,
     hint: (m) => ({ kind: 'cap', blocks: int(m[1]), provider: 'Frontier / Chainstack' }),
+  },
+  {
+    // reth: "query exceeds max block range 5000" (-32602).
+    provider: 'reth',
+    pattern: /exceeds max block range ([\d,]+)/i,
+    hint: (m) => ({ kind: 'cap', blocks: int(m[1]), provider: 'reth' }),
+  },
+  {
+    // Erigon: "query block range exceeds server limit, narrow your filter: 5" (the configured range limit).
+    provider: 'Erigon',
+    pattern: /block range exceeds server limit, narrow your filter: ([\d,]+)/i,
+    hint: (m) => ({ kind: 'cap', blocks: int(m[1]), provider: 'Erigon' }),
+  },
+  {
+    // Tenderly: "range 9009594 is bigger than range limit 2000" (-32602, in the error's data).
+    provider: 'Tenderly',
+    pattern: /range \d+ is bigger than range limit ([\d,]+)/i,
+    hint: (m) => ({ kind: 'cap', blocks: int(m[1]), provider: 'Tenderly' }),
   },
   {
     // BNB Chain and geth forks: "exceed maximum block range: 5000".
@@ -78,11 +98,18 @@ export const RANGE_HINT_RULES: readonly HintRule[] = [
     hint: () => ({ kind: 'halve', provider: 'Infura' }),
   },
   {
-    // Generic wordings of range and size caps (Ankr "block range is too wide", "block range too high", geth
-    // "response too large", Chainstack "Block range limit exceeded").
+    // Chainstack: "Block range limit exceeded. See more details at https://docs.chainstack.com/docs/limits#evm-range-limits"
+    // (the limit depends on the plan and is not in the message).
+    provider: 'Chainstack',
+    pattern: /block range limit exceeded/i,
+    hint: () => ({ kind: 'halve', provider: 'Chainstack' }),
+  },
+  {
+    // Generic wordings of range and size caps (Ankr "block range is too wide", Candle "block range too high",
+    // geth "response too large").
     provider: 'generic',
     pattern:
-      /block range (?:is )?too (?:wide|large|high)|block range limit exceeded|range too large|response (?:is )?too large|too many (?:results|logs)/i,
+      /block range (?:is )?too (?:wide|large|high)|range too large|response (?:is )?too large|too many (?:results|logs)/i,
     hint: () => ({ kind: 'halve', provider: 'generic' }),
   },
 ];
