@@ -29,6 +29,8 @@ import { applyModels } from '../src/transforms/applyModels.ts';
 import { DEFAULT_SCHEMAS, POSTGRES_ADMIN_URL } from '../test/helpers/databases.ts';
 
 const SECONDS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20);
+/** Each side's SECONDS are measured in this many slices, the sides taking turns. */
+const ROUNDS = 5;
 const KEEP = process.argv.includes('--keep');
 const CONNECTIONS = 100;
 const COINS = 1_000;
@@ -295,9 +297,22 @@ interface Figures {
   errors: number;
 }
 
-async function benchApi(port: number, seconds: number, scenario: Scenario): Promise<Figures> {
+/** What one side measured over one or more slices of time. */
+interface Sample {
+  latencies: number[];
+  seconds: number;
+  errors: number;
+}
+
+const figuresOf = (samples: readonly Sample[]): Figures => {
+  const latencies = samples.flatMap((s) => s.latencies);
+  const seconds = samples.reduce((sum, s) => sum + s.seconds, 0);
+  const errors = samples.reduce((sum, s) => sum + s.errors, 0);
+  return { ...percentiles(latencies), perSecond: latencies.length / seconds, errors };
+};
+
+async function benchApi(port: number, seconds: number, next: () => PriceRequest): Promise<Sample> {
   const latencies: number[] = [];
-  const next = scenario.draws();
   const run = autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
@@ -307,11 +322,7 @@ async function benchApi(port: number, seconds: number, scenario: Scenario): Prom
   // Every response's time, for exact percentiles (autocannon's summary has p97.5 but no p95).
   run.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
   const result = await run;
-  return {
-    ...percentiles(latencies),
-    perSecond: result.requests.total / seconds,
-    errors: result.errors + result.non2xx + result.timeouts,
-  };
+  return { latencies, seconds, errors: result.errors + result.non2xx + result.timeouts };
 }
 
 function percentiles(latencies: number[]): Pick<Figures, 'p50' | 'p95' | 'p99'> {
@@ -321,7 +332,7 @@ function percentiles(latencies: number[]): Pick<Figures, 'p50' | 'p95' | 'p99'> 
 }
 
 /** The API's statements straight to PostgreSQL, as its read-only role, 100 at a time over 10 connections (as the API). */
-async function benchSql(seconds: number, scenario: Scenario): Promise<Figures> {
+async function benchSql(seconds: number, next: () => PriceRequest): Promise<Sample> {
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     if (!names.has(text)) names.set(text, `bench_${names.size}`);
@@ -329,7 +340,6 @@ async function benchSql(seconds: number, scenario: Scenario): Promise<Figures> {
   };
   const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c role=${READONLY_ROLE}` });
   const latencies: number[] = [];
-  const next = scenario.draws();
   let errors = 0;
   const end = performance.now() + seconds * 1000;
   await Promise.all(
@@ -348,7 +358,7 @@ async function benchSql(seconds: number, scenario: Scenario): Promise<Figures> {
     }),
   );
   await pool.end();
-  return { ...percentiles(latencies), perSecond: latencies.length / seconds, errors };
+  return { latencies, seconds, errors };
 }
 
 /** The answer cache's counts (hit, shared, miss) from the server's /metrics. */
@@ -380,10 +390,20 @@ const row = (name: string, f: Figures) =>
 
 async function scenario(port: number, s: Scenario): Promise<void> {
   await checkSameAnswer(port, s);
+  // The two sides take turns, ROUNDS slices each, so that a change in the machine's other load (a shared machine)
+  // falls on both alike; each side draws from its own sequence, the same for both.
+  const apiDraws = s.draws();
+  const sqlDraws = s.draws();
+  const apiSamples: Sample[] = [];
+  const sqlSamples: Sample[] = [];
   const before = await cacheCounts(port);
-  const api = await benchApi(port, SECONDS, s);
+  for (let round = 0; round < ROUNDS; round++) {
+    apiSamples.push(await benchApi(port, SECONDS / ROUNDS, apiDraws));
+    sqlSamples.push(await benchSql(SECONDS / ROUNDS, sqlDraws));
+  }
   const after = await cacheCounts(port);
-  const sql = await benchSql(SECONDS, s);
+  const api = figuresOf(apiSamples);
+  const sql = figuresOf(sqlSamples);
   const served = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
   const answered = served('hit') + served('shared') + served('miss');
   const hitRate = answered > 0 ? (served('hit') + served('shared')) / answered : 0;
@@ -406,8 +426,10 @@ await prepare();
 const port = await freePort();
 const serve = await startServe(port);
 try {
-  console.log(`warming up (3 s), then ${SECONDS} s at ${CONNECTIONS} connections for each side of each scenario…`);
-  await benchApi(port, 3, RANDOM);
+  console.log(
+    `warming up (3 s), then ${SECONDS} s at ${CONNECTIONS} connections for each side of each scenario, in ${ROUNDS} turns…`,
+  );
+  await benchApi(port, 3, RANDOM.draws());
   await scenario(port, RANDOM);
   await scenario(port, ZIPF);
 } finally {
