@@ -76,6 +76,8 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     expect(result).toMatchObject({ status: 'succeeded', rowsLoaded: 800 });
     expect((await runner.runStream(coinsStream(client()), { job: 'coingecko-coins' })).rowsLoaded).toBe(0);
     await runner.runStream(markets(), { job: 'coingecko-markets' });
+    // As the coingecko-markets job does after loading: the latest snapshot of each coin into market_latest.
+    expect(await refreshRollups(t.db, ROLLUPS)).toContain('market_latest');
     const top = await t.db.query<{ rank: string | number; coin_id: string }>(
       'SELECT rank, coin_id FROM warehouse.market_overview ORDER BY rank LIMIT 2',
     );
@@ -83,6 +85,36 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
       [1, 'bitcoin'],
       [2, 'ethereum'],
     ]);
+  });
+
+  it('behavior: market_latest keeps the newest snapshot of a coin; a re-loaded older one never replaces it', async () => {
+    await runner.runStream(markets(), { job: 'coingecko-markets' });
+    await refreshRollups(t.db, ROLLUPS);
+    const latest = async () =>
+      (
+        await t.db.query<{ current_price: string; snapshot_at: Date }>(
+          `SELECT current_price::text AS current_price, snapshot_at FROM warehouse.market_latest
+           WHERE coin_id = 'bitcoin' AND vs_currency = 'usd'`,
+        )
+      )[0];
+    const before = await latest();
+    expect(before).toBeDefined();
+    const insert = (snapshotAt: Date, lastUpdated: Date, price: string) =>
+      t.db.query(
+        `INSERT INTO staging.coingecko_markets (coin_id, vs_currency, last_updated, symbol, name, current_price, snapshot_at)
+         VALUES ('bitcoin', 'usd', $1, 'btc', 'Bitcoin', $2, $3)`,
+        [lastUpdated, price, snapshotAt],
+      );
+    const snapshot = (before as { snapshot_at: Date }).snapshot_at.getTime();
+    // A backfill of a snapshot a day older, loaded now: the table keeps the newer one.
+    await insert(new Date(snapshot - 86_400_000), new Date(snapshot - 86_400_000), '1.5');
+    await refreshRollups(t.db, ROLLUPS);
+    expect(await latest()).toEqual(before);
+    // A snapshot an hour newer replaces it.
+    await insert(new Date(snapshot + 3_600_000), new Date(snapshot + 3_600_000), '123456.25');
+    await refreshRollups(t.db, ROLLUPS);
+    expect(await latest()).toEqual({ current_price: '123456.25', snapshot_at: new Date(snapshot + 3_600_000) });
+    expect(await count(t.db, 'warehouse.market_latest', "WHERE coin_id = 'bitcoin'")).toBe(1);
   });
 
   it('error: 429 with Retry-After is waited out, then the run succeeds', async () => {

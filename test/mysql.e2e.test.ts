@@ -112,6 +112,8 @@ describe('MariaDB as the warehouse', () => {
     });
     expect(again.rowsLoaded).toBe(0);
     expect(await count(t.db, `${s.staging}.coingecko_markets`)).toBe(300);
+    // As the coingecko-markets job does after loading: the latest snapshot of each coin into market_latest.
+    expect(await refreshRollups(t.db, ROLLUPS)).toEqual(['market_latest']);
     const top = await t.db.query<{ rank: number; coin_id: string; last_updated: Date }>(
       `SELECT "rank", coin_id, last_updated FROM ${s.warehouse}.market_overview ORDER BY "rank" LIMIT 2`,
     );
@@ -136,7 +138,7 @@ describe('MariaDB as the warehouse', () => {
     expect(cursor?.bitcoin).toBeGreaterThanOrEqual(last?.ts.getTime() ?? Number.NaN);
     expect((await runner.runStream(stream(), { job: 'coingecko-prices' })).rowsLoaded).toBe(0);
 
-    expect(await refreshRollups(t.db, ROLLUPS)).toEqual(['prices_daily', 'prices_hourly']);
+    expect(await refreshRollups(t.db, ROLLUPS)).toEqual(['prices_daily', 'prices_hourly', 'market_latest']);
     const points = await t.db.query<{ ts: Date; price: string }>(
       `SELECT ts, price FROM ${s.staging}.coingecko_prices
        WHERE coin_id = 'bitcoin' AND ts >= $1 AND ts < $2 ORDER BY ts`,

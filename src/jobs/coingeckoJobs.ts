@@ -2,7 +2,7 @@ import { coingeckoSource } from '../sources/coingecko/index.ts';
 import type { CatalogueDeps } from './catalogue.ts';
 import { defineJob } from './defineJob.ts';
 import { runSteps } from './steps.ts';
-import { refreshWarehouseStep } from './warehouseJobs.ts';
+import { refreshRollupsOfStep, refreshWarehouseStep } from './warehouseJobs.ts';
 
 /** The three CoinGecko jobs: the coin list, market snapshots (hourly) and price history (daily 09:00 UTC). */
 export function coingeckoJobs(deps: CatalogueDeps) {
@@ -18,11 +18,13 @@ export function coingeckoJobs(deps: CatalogueDeps) {
     }),
     defineJob({
       name: 'coingecko-markets',
-      description: 'CoinGecko markets for all coins, 250 a page → staging.coingecko_markets',
+      description: 'CoinGecko markets for all coins, 250 a page → staging.coingecko_markets → warehouse.market_latest',
       schedule: '0 * * * *',
       timeoutMs: 30 * 60_000,
       retries: 3,
-      run: (ctx) => runSteps('coingecko-markets', ctx, [{ stream: source().markets }]),
+      // market_overview ranks the latest snapshot of each coin: kept current as soon as a snapshot lands.
+      run: (ctx) =>
+        runSteps('coingecko-markets', ctx, [{ stream: source().markets }, refreshRollupsOfStep('coingecko_markets')]),
     }),
     defineJob({
       name: 'coingecko-prices',

@@ -12,6 +12,20 @@ export const refreshWarehouseStep = {
   },
 };
 
+/** Refreshes the rollups of one staging table, right after the job that loads it. */
+export function refreshRollupsOfStep(source: string) {
+  return {
+    name: `warehouse.refresh.${source}`,
+    run: async ({ db }: { db: import('../db/types.ts').Db }) => {
+      await refreshRollups(
+        db,
+        ROLLUPS.filter((r) => r.source === source),
+      );
+      return undefined;
+    },
+  };
+}
+
 export function warehouseJobs(_deps: CatalogueDeps) {
   return [
     defineJob({

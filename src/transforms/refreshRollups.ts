@@ -63,6 +63,7 @@ async function capByOpenTransactions(db: Db, engine: EngineAdapter, loadedAt: Da
 export const ROLLUPS: readonly Rollup[] = [
   { name: 'prices_daily', source: 'coingecko_prices' },
   { name: 'prices_hourly', source: 'coingecko_prices' },
+  { name: 'market_latest', source: 'coingecko_markets' },
   { name: 'chain_daily', source: 'evm_blocks' },
   { name: 'erc20_transfers', source: 'evm_event_erc20_transfer' },
 ];

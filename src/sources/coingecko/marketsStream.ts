@@ -1,9 +1,12 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
 import { coingeckoMarkets } from '../../tables/coingecko.ts';
-import { tableWrite } from '../../tables/defineTable.ts';
+import { type TableSpec, tableWrite } from '../../tables/defineTable.ts';
 import { defineStream } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
-import { marketRecord } from './schemas.ts';
+import { marketRecordOf } from './schemas.ts';
+
+/** Fields of `/coins/markets` that coingecko_markets does not declare. */
+const NOT_STORED = ['image', 'ath_change_percentage', 'atl_change_percentage', 'roi'];
 
 /** CoinGecko's largest page. */
 export const MARKETS_PER_PAGE = 250;
@@ -13,20 +16,26 @@ export const MARKETS_PER_PAGE = 250;
  * Each run is a fresh snapshot; the key (coin, currency, last_updated) makes a rerun within CoinGecko's
  * cache window add no row: the same `last_updated` is the same snapshot, and its latest copy is kept.
  */
-export function marketsStream(client: CoinGeckoClient, options: { vsCurrency: string; perPage?: number; now?: Clock }) {
+export function marketsStream(
+  client: CoinGeckoClient,
+  options: { vsCurrency: string; perPage?: number; now?: Clock; table?: TableSpec },
+) {
   const perPage = options.perPage ?? MARKETS_PER_PAGE;
   const now = options.now ?? systemClock;
+  // The table the stream writes, as declared; a column added to the declaration is read from the field of its name.
+  const table = (options.table ?? coingeckoMarkets) as typeof coingeckoMarkets;
   return defineStream({
     name: 'coingecko.markets',
-    ...tableWrite(coingeckoMarkets),
+    ...tableWrite(table),
     // A later copy of a snapshot (same last_updated) wins: a rerun after a fix repairs what an earlier run stored.
     onConflict: 'update',
     volatile: ['snapshot_at'],
-    record: marketRecord,
+    record: marketRecordOf(table),
     contract: {
       // Nullable for coins without a market, but never absent: a page without them is a renamed field.
       required: ['current_price', 'market_cap', 'total_volume'],
-      ignored: ['image', 'ath_change_percentage', 'atl_change_percentage', 'roi'],
+      // Fields CoinGecko sends that the table does not hold (a column declared for one of them holds it).
+      ignored: NOT_STORED.filter((field) => !(field in table.columns)),
     },
     async *extract({ signal }) {
       const snapshotAt = now();

@@ -70,15 +70,25 @@ function upstreamRecord<C extends string, O extends C, R extends C>(
   return z.object(fields as { [K in Exclude<C, R>]: z.ZodType });
 }
 
-export const marketRecord = upstreamRecord(
-  coingeckoMarkets,
-  // The currency and the snapshot's time come from the request.
-  { vs_currency: z.string(), snapshot_at: z.date() },
-  ['coin_id'],
-)
-  // CoinGecko's `id` is the row's coin_id.
-  .extend({ id: z.string().min(1) })
-  .transform(({ id, ...m }) => ({ ...m, coin_id: id }));
+/**
+ * The record schema of a market snapshot as `table` holds it: coingecko_markets, or a declaration wider than the
+ * code was compiled with (its extra columns are read from the fields of their names; their type is known at run time).
+ */
+export function marketRecordOf(table: TableSpec = coingeckoMarkets) {
+  return (
+    upstreamRecord(
+      table as typeof coingeckoMarkets,
+      // The currency and the snapshot's time come from the request.
+      { vs_currency: z.string(), snapshot_at: z.date() },
+      ['coin_id'],
+    )
+      // CoinGecko's `id` is the row's coin_id.
+      .extend({ id: z.string().min(1) })
+      .transform(({ id, ...m }) => ({ ...m, coin_id: id }))
+  );
+}
+
+export const marketRecord = marketRecordOf(coingeckoMarkets);
 
 export const priceRecord = z.object({
   coin_id: z.string(),

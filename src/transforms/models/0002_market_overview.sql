@@ -1,14 +1,10 @@
--- The latest market snapshot of each coin, ranked by market cap, with its share of the total.
+-- The latest market snapshot of each coin (the table market_latest, which the coingecko-markets job keeps current),
+-- ranked by market cap, with its share of the total: a window over one row per coin, not over every snapshot.
 CREATE OR REPLACE VIEW {warehouse}.market_overview AS
-WITH latest AS (
-  SELECT DISTINCT ON (coin_id, vs_currency) *
-  FROM {staging}.coingecko_markets
-  ORDER BY coin_id, vs_currency, snapshot_at DESC, last_updated DESC
-)
 SELECT
   row_number() OVER (PARTITION BY vs_currency ORDER BY market_cap DESC NULLS LAST, coin_id) AS rank,
   coin_id, symbol, name, vs_currency, current_price, market_cap, market_cap_rank, total_volume,
   high_24h, low_24h, price_change_percentage_24h, circulating_supply, total_supply, max_supply,
   round(100 * market_cap / nullif(sum(market_cap) OVER (PARTITION BY vs_currency), 0), 4) AS dominance_pct,
   last_updated, snapshot_at
-FROM latest;
+FROM {warehouse}.market_latest;

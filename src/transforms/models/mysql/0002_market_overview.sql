@@ -1,4 +1,4 @@
--- The latest market snapshot of each coin, ranked by market cap, with its share of the total.
+-- The latest market snapshot of each coin (the table market_latest), ranked by market cap, with its share of the total.
 CREATE OR REPLACE VIEW {warehouse}.market_overview AS
 SELECT
   row_number() OVER (PARTITION BY vs_currency ORDER BY market_cap IS NULL, market_cap DESC, coin_id) AS `rank`,
@@ -6,9 +6,4 @@ SELECT
   high_24h, low_24h, price_change_percentage_24h, circulating_supply, total_supply, max_supply,
   round(100 * market_cap / nullif(sum(market_cap) OVER (PARTITION BY vs_currency), 0), 4) AS dominance_pct,
   last_updated, snapshot_at
-FROM (
-  SELECT m.*,
-    row_number() OVER (PARTITION BY coin_id, vs_currency ORDER BY snapshot_at DESC, last_updated DESC) AS latest
-  FROM {staging}.coingecko_markets m
-) ranked
-WHERE latest = 1;
+FROM {warehouse}.market_latest;
