@@ -1,3 +1,6 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type AbiEvent,
   decodeEventLog,
@@ -34,6 +37,37 @@ const NFT_AT: Hex = '0x0000000000000000000000000000000000070ce2';
 
 const shapesSet: ContractSet = { name: 'shapes', addresses: [SHAPES_AT], abi: [SHAPES], startBlock: 0 };
 const tokenSet: ContractSet = { name: 'tok', addresses: [TOKEN_AT, NFT_AT], abi: [TRANSFER], startBlock: 0 };
+
+/**
+ * A node in front of anvil whose logs may lack `blockTimestamp` (as geth's before 1.16): counts the `eth_getLogs`
+ * and `eth_getBlockByNumber` calls it forwards.
+ */
+async function startTimestampProxy(target: string) {
+  const state = { strip: false, getLogs: 0, headers: 0 };
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    for (const call of [JSON.parse(body)].flat() as { method: string }[]) {
+      if (call.method === 'eth_getLogs') state.getLogs++;
+      if (call.method === 'eth_getBlockByNumber') state.headers++;
+    }
+    const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const replies = (await upstream.json()) as { result?: unknown } | { result?: unknown }[];
+    for (const reply of [replies].flat()) {
+      if (!state.strip || !Array.isArray(reply.result)) continue;
+      for (const item of reply.result as Record<string, unknown>[]) if ('logIndex' in item) delete item.blockTimestamp;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(replies));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    state,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
 
 function shapesArgs(i: number) {
   return {
@@ -116,6 +150,7 @@ describe.each(POSTGRES_ENGINES)('evm-events against anvil on %s', (engine) => {
     args: Record<string, unknown> = {},
     settings: Record<string, string> = {},
     url = anvil.url,
+    { sets = [shapesSet, tokenSet], signal = new AbortController().signal } = {},
   ): Promise<JobResult> {
     const config = testConfig({
       EVM_RPC_URLS: url,
@@ -131,11 +166,11 @@ describe.each(POSTGRES_ENGINES)('evm-events against anvil on %s', (engine) => {
         db,
         log,
         runner: createRunner({ db, log }),
-        signal: new AbortController().signal,
+        signal,
         trigger: 'manual',
         args,
       },
-      { retry: { baseMs: 1 }, sets: [shapesSet, tokenSet] },
+      { retry: { baseMs: 1 }, sets },
     );
   }
 
@@ -310,6 +345,87 @@ describe.each(POSTGRES_ENGINES)('evm-events against anvil on %s', (engine) => {
     expect(result.status, result.error).toBe('succeeded');
     await expectCanonical();
     expect(await count(db, 'staging.evm_event_shapes_shapes', `WHERE note LIKE 'note 300 %'`)).toBe(0);
+  });
+
+  it('behavior: block times only when asked: from the log when the node sends blockTimestamp, else its header', async () => {
+    const node = await startTimestampProxy(anvil.url);
+    try {
+      const untimed: ContractSet = { name: 'untimed', addresses: [TOKEN_AT], abi: [TRANSFER], startBlock: 0 };
+      const timed: ContractSet = { ...untimed, name: 'timed', blockTimes: true };
+      const transfers = (await nodeLogs(TOKEN_AT, TRANSFER_TOPIC)).length;
+      const headersBeside = () => node.state.headers - 2 * node.state.getLogs;
+
+      // Logs without blockTimestamp, times not asked: NULL, and no header beyond the two of each request.
+      node.state.strip = true;
+      let result = await run({}, {}, node.url, { sets: [untimed] });
+      expect(result.status, result.error).toBe('succeeded');
+      expect(await count(db, 'staging.evm_event_untimed_transfer')).toBe(transfers);
+      expect(await count(db, 'staging.evm_event_untimed_transfer', 'WHERE block_time IS NOT NULL')).toBe(0);
+      expect(headersBeside()).toBe(0);
+
+      // Asked: each block's timestamp, from its header.
+      result = await run({}, {}, node.url, { sets: [timed] });
+      expect(result.status, result.error).toBe('succeeded');
+      const rows = await db.query<{ block_number: number | string; block_time: Date | null }>(
+        'SELECT block_number, block_time FROM staging.evm_event_timed_transfer ORDER BY block_number, log_index',
+      );
+      expect(rows).toHaveLength(transfers);
+      const blocks = [...new Set(rows.map((r) => Number(r.block_number)))];
+      const headers = await anvil.batch<{ timestamp: string }>(
+        blocks.map((n) => ({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] })),
+      );
+      const timeOf = new Map(blocks.map((n, i) => [n, Number(headers[i]?.timestamp) * 1000]));
+      for (const row of rows) expect(row.block_time?.getTime()).toBe(timeOf.get(Number(row.block_number)));
+      expect(headersBeside()).toBe(blocks.length);
+
+      // Asked, and the node sends blockTimestamp: the log's, no header fetched for it.
+      await db.exec(
+        "DROP TABLE staging.evm_event_timed_transfer; DELETE FROM etl.watermarks WHERE stream LIKE '%.timed'",
+      );
+      node.state.strip = false;
+      const before = headersBeside();
+      result = await run({}, {}, node.url, { sets: [timed] });
+      expect(result.status, result.error).toBe('succeeded');
+      expect(await count(db, 'staging.evm_event_timed_transfer', 'WHERE block_time IS NOT NULL')).toBe(transfers);
+      expect(headersBeside()).toBe(before);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('behavior: --follow refreshes warehouse.erc20_transfers once caught up with the head', async () => {
+    const erc20: ContractSet = { name: 'erc20', addresses: [TOKEN_AT], abi: [TRANSFER], startBlock: 0 };
+    const transfers = (await nodeLogs(TOKEN_AT, TRANSFER_TOPIC)).length;
+    const stop = new AbortController();
+    const following = run({ follow: true }, { EVM_POLL_INTERVAL_MS: '100' }, anvil.url, {
+      sets: [erc20],
+      signal: stop.signal,
+    });
+    try {
+      // Until the refresh shows every transfer, or the run ends (it must not: it follows until stopped).
+      let ended = false;
+      void following.finally(() => {
+        ended = true;
+      });
+      while (
+        !ended &&
+        (await count(db, 'warehouse.erc20_transfers', `WHERE token_address = '${TOKEN_AT}'`)) < transfers
+      ) {
+        await sleep(50);
+      }
+      expect(ended).toBe(false);
+      expect(await count(db, 'warehouse.erc20_transfers', `WHERE token_address = '${TOKEN_AT}'`)).toBe(transfers);
+    } finally {
+      stop.abort();
+    }
+    const result = await following;
+    expect(result.status, result.error).toBe('succeeded');
+  });
+
+  it('behavior: a wrong --from/--to names evm-events in its message', async () => {
+    const result = await run({ from: '10', to: '5' });
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatch(/Invalid arguments for evm-events: --from 10 is after --to 5/);
   });
 
   it('behavior: the migration creates the shipped sets’ tables exactly as the ABI generates them', async () => {
