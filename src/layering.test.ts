@@ -25,6 +25,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   jobs: ['lake', 'pipeline', 'sources', 'transforms', 'db', 'tables', 'config', 'internal'],
   app: ['jobs', 'lake', 'pipeline', 'sources', 'transforms', 'db', 'tables', 'config', 'internal'],
   server: ['app', 'jobs', 'pipeline', 'transforms', 'db', 'tables', 'config', 'internal'],
+  // The public surface (src/index.ts) re-exports from every part a source or job is written against.
+  index: ['app', 'jobs', 'pipeline', 'sources', 'db', 'tables', 'config', 'internal'],
   cli: [
     'server',
     'app',

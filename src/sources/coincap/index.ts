@@ -1,6 +1,4 @@
-import type { Config } from '../../config.ts';
-import type { Clock } from '../../internal/clock.ts';
-import type { Logger } from '../../internal/logger.ts';
+import { defineSource } from '../source.ts';
 import { assetsStream } from './assetsStream.ts';
 import { createCoinCapClient } from './client.ts';
 import { exchangesStream } from './exchangesStream.ts';
@@ -8,12 +6,7 @@ import { historyStream } from './historyStream.ts';
 import { marketsStream } from './marketsStream.ts';
 
 /** The CoinCap source: its streams, built from config. History covers the `COINS` setting's ids. */
-export function coincapSource(deps: {
-  config: Config;
-  log: Logger;
-  onResponse?: (upstream: string, status: number) => void;
-  now?: Clock;
-}) {
+export const coincapSource = defineSource((deps) => {
   const client = createCoinCapClient(deps);
   const assets = deps.config.coingecko.coins;
   return {
@@ -25,4 +18,4 @@ export function coincapSource(deps: {
     historyHourly: (range: { fromMs?: number; toMs?: number } = {}) =>
       historyStream(client, { interval: 'h1', assets, now: deps.now, ...range }),
   };
-}
+});

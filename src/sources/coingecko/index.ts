@@ -1,18 +1,11 @@
-import type { Config } from '../../config.ts';
-import type { Clock } from '../../internal/clock.ts';
-import type { Logger } from '../../internal/logger.ts';
+import { defineSource } from '../source.ts';
 import { createCoinGeckoClient } from './client.ts';
 import { coinsStream } from './coinsStream.ts';
 import { marketsStream } from './marketsStream.ts';
 import { pricesStream } from './pricesStream.ts';
 
 /** The CoinGecko source: its three streams, built from config. */
-export function coingeckoSource(deps: {
-  config: Config;
-  log: Logger;
-  onResponse?: (upstream: string, status: number) => void;
-  now?: Clock;
-}) {
+export const coingeckoSource = defineSource((deps) => {
   const client = createCoinGeckoClient(deps);
   const { vsCurrency, coins } = deps.config.coingecko;
   return {
@@ -20,4 +13,4 @@ export function coingeckoSource(deps: {
     markets: marketsStream(client, { vsCurrency, now: deps.now }),
     prices: pricesStream(client, { coins, vsCurrency, now: deps.now }),
   };
-}
+});
