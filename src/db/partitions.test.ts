@@ -2,11 +2,19 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../../test/helpers/databases.ts';
 import { silentLogger } from '../internal/logger.ts';
+import { eventTarget } from '../pipeline/evm/eventsStore.ts';
 import { createRunner } from '../pipeline/runner.ts';
+import { eventSpec, eventTableDdl, parseEvent } from '../sources/evm/events/abi.ts';
 import { EVM_COLUMNS, EVM_KEYS } from '../sources/evm/rows.ts';
 import { applyPartitionRetention, applyRetention } from '../transforms/retention.ts';
 import { migrate, migrationsFolder, readSqlFiles } from './migrate.ts';
-import { listPartitions, preparePartitions, splitDefaultPartition } from './partitions.ts';
+import {
+  BLOCK_PARTITION_CLAUSE,
+  defaultPartitionDdl,
+  listPartitions,
+  preparePartitions,
+  splitDefaultPartition,
+} from './partitions.ts';
 import { renderSql } from './sqlTemplate.ts';
 import type { Db, Queryable, WriteTarget } from './types.ts';
 
@@ -287,6 +295,32 @@ describe.each(POSTGRES_ENGINES)('range partitions on %s', (engine) => {
     ]);
     expect(await count(db, 'staging.evm_transactions')).toBe(10);
     expect(await count(db, 'staging.evm_blocks')).toBe(112);
+  });
+
+  it('behavior: an event table created at run time with the helpers is partitioned and loads into its ranges', async () => {
+    const spec = eventSpec('demo', parseEvent('event Ping(address indexed who, uint256 n)'));
+    const plainDdl = eventTableDdl('staging', spec);
+    const key = 'PRIMARY KEY (chain_id, block_hash, log_index)\n);';
+    expect(plainDdl).toContain(key);
+    const ddl = plainDdl.replace(
+      key,
+      `PRIMARY KEY (chain_id, block_hash, log_index, block_number)\n) ${BLOCK_PARTITION_CLAUSE};`,
+    );
+    await db.exec(`${ddl}\n${defaultPartitionDdl('staging', spec.table)}`);
+    // Run again, as ensureEventTables may: nothing changes, nothing fails.
+    await db.exec(`${ddl}\n${defaultPartitionDdl('staging', spec.table)}`);
+    const target = eventTarget(db.schemas, spec);
+    const rows = [999_999, 1_000_000].map((n) => [9, n, hash(`b${n}`), 0, hash(`t${n}`), 0, '0xe', NOW, '0xa', '5']);
+    const load = () =>
+      runner().run({ stream: 'test.events' }, { job: 'test' }, (session) =>
+        session.commit({ writes: [{ target, rows }], extracted: 2 }).then(() => undefined),
+      );
+    expect((await load()).rowsLoaded).toBe(2);
+    expect((await load()).rowsLoaded).toBe(0);
+    expect(await placement(db, `staging.${spec.table}`)).toEqual({
+      [`staging_partitions.${spec.table}_c9_b0`]: 1,
+      [`staging_partitions.${spec.table}_c9_b1000000`]: 1,
+    });
   });
 
   it('behavior: 0012 converts tables that hold rows: same rows, one partition per range, views kept', async () => {

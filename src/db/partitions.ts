@@ -518,3 +518,23 @@ export async function conflictKey(db: Pick<Queryable, 'query'>, target: WriteTar
   const extra = rows.map((r) => r.name).filter((c) => !target.key.includes(c));
   return extra.length === 0 ? target.key : [...target.key, ...extra];
 }
+
+/**
+ * For a table created at run time (an event table of a contract set declared later): the clause that ends its
+ * `CREATE TABLE (…)`, whose primary key must then hold `block_number` too.
+ */
+export const BLOCK_PARTITION_CLAUSE = 'PARTITION BY RANGE (chain_id, block_number)';
+
+/**
+ * The DEFAULT partition of a table created partitioned at run time: idempotent, and nothing for a table that is
+ * not partitioned (one created before, as a plain table).
+ */
+export function defaultPartitionDdl(schema: string, table: string): string {
+  const parts = `${schema}_partitions`;
+  return `CREATE SCHEMA IF NOT EXISTS ${parts};
+DO $$ BEGIN
+  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${schema}.${table}')) = 'p' THEN
+    CREATE TABLE IF NOT EXISTS ${parts}.${qi(partitionName(table, 'default'))} PARTITION OF ${schema}.${table} DEFAULT;
+  END IF;
+END $$;`;
+}
