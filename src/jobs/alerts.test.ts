@@ -1,7 +1,6 @@
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../test/helpers/capturingLogger.ts';
 import { testConfig } from '../../test/helpers/config.ts';
 import { openTestDb } from '../../test/helpers/databases.ts';
 import { startWebhookReceiver } from '../../test/helpers/webhookReceiver.ts';
@@ -50,17 +49,6 @@ async function smtpServer() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(() => server.close());
   return { url: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`, messages };
-}
-
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()));
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, stream), lines };
 }
 
 const job = { name: 'coingecko-prices', retries: 3 } as JobDefinition;

@@ -10,7 +10,7 @@ export interface InFlightRun {
   /** Aborted when the run's lock is lost (its reason an `ETL_WORKER_LOST` error). */
   readonly lost: AbortController;
   renewedAt: number;
-  readonly lockLost: boolean;
+  lockLost: boolean;
 }
 
 export interface InFlightRuns {
@@ -39,6 +39,7 @@ export function trackInFlightRuns(options: { lockMs: number; log: Logger }): InF
   function loseLock(id: string) {
     const run = runs.get(id);
     if (!run || run.lockLost || stopping) return;
+    run.lockLost = true;
     options.log.error(
       { job: run.job, queueJob: id },
       'lost the job lock (taken over, or Redis unreachable): stopping at the next checkpoint',
@@ -55,15 +56,12 @@ export function trackInFlightRuns(options: { lockMs: number; log: Logger }): InF
   return {
     begin(id, job) {
       if (runs.has(id)) return undefined;
-      const lost = new AbortController();
       const run: InFlightRun = {
         job,
         abort: new AbortController(),
-        lost,
+        lost: new AbortController(),
         renewedAt: Date.now(),
-        get lockLost() {
-          return lost.signal.aborted;
-        },
+        lockLost: false,
       };
       if (stopping) run.abort.abort();
       runs.set(id, run);

@@ -54,7 +54,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
   ): Promise<JobResult> {
     const deadline: Deadline = { job, abort, passed: false };
     const timer = setTimeout(expire, job.timeoutMs, deadline);
-    const scope = queue ? openAttempt(deps.runner, deps, queue, abort.signal) : undefined;
+    const scope = queue ? openAttempt(deps.runner, deps, queue, abort) : undefined;
     try {
       const result = await job.run({
         config: deps.config,

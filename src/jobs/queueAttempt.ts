@@ -10,14 +10,14 @@ export interface QueueRun extends QueueAttempt {
   /** This attempt was started before (its worker was lost, or stopped and handed it back). */
   resumed: boolean;
   /** Aborted when this worker loses the job's lock. */
-  lost: AbortSignal;
+  lost: AbortController;
 }
 
 export interface AttemptScope {
   /** The runner the job's steps use during this attempt. */
-  runner: Runner;
+  readonly runner: Runner;
   /** The job's signal: `stop` (shutdown, the timeout) or a lost lock. */
-  signal: AbortSignal;
+  readonly signal: AbortSignal;
   close(): void;
 }
 
@@ -38,7 +38,7 @@ export function openAttempt(
   runner: Runner,
   deps: { db: Db; log: Logger },
   queue: QueueRun,
-  stop: AbortSignal,
+  stop: AbortController,
 ): AttemptScope {
   const attempt: QueueAttempt = { queueJob: queue.queueJob, attempt: queue.attempt };
   let finished: Promise<RunRow[]> | undefined;
@@ -67,13 +67,30 @@ export function openAttempt(
     };
   }
 
-  const either = linkedAbort(stop);
-  const onLost = () => either.controller.abort(queue.lost.reason);
-  if (queue.lost.aborted) onLost();
-  else queue.lost.addEventListener('abort', onLost, { once: true });
+  // Made on first use, as the job's signal is (Node builds a controller's signal lazily): a job that asks for
+  // neither pays for neither, and a worker runs thousands of jobs a second.
+  let either: { signal: AbortSignal; close(): void } | undefined;
+  function eitherSignal() {
+    if (either) return either.signal;
+    const lost = queue.lost.signal;
+    const linked = linkedAbort(stop.signal);
+    const onLost = () => linked.controller.abort(lost.reason);
+    if (lost.aborted) onLost();
+    else lost.addEventListener('abort', onLost, { once: true });
+    either = {
+      signal: linked.controller.signal,
+      close() {
+        linked.dispose();
+        lost.removeEventListener('abort', onLost);
+      },
+    };
+    return either.signal;
+  }
 
   return {
-    signal: either.controller.signal,
+    get signal() {
+      return eitherSignal();
+    },
     runner: {
       async run(definition, options, body) {
         return (await alreadyDone(definition.stream)) ?? runner.run(definition, { ...options, attempt }, body);
@@ -81,14 +98,13 @@ export function openAttempt(
       async runStream(stream, options) {
         return (
           (await alreadyDone(stream.name)) ??
-          runner.runStream(untilLockLost(stream, queue.lost), { ...options, signal: stop, attempt })
+          runner.runStream(untilLockLost(stream, queue.lost.signal), { ...options, signal: stop.signal, attempt })
         );
       },
       abandonStale: () => runner.abandonStale(),
     },
     close() {
-      either.dispose();
-      queue.lost.removeEventListener('abort', onLost);
+      either?.close();
     },
   };
 }

@@ -190,7 +190,7 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
           attempt: bull.attemptsMade,
           // BullMQ counts every start; a start beyond one per finished attempt is this attempt again.
           resumed: bull.attemptsStarted > bull.attemptsMade + 1,
-          lost: held.lost.signal,
+          lost: held.lost,
         },
       );
       if (result.status === 'failed' && held.lockLost && !inFlight.stopping) {
