@@ -69,6 +69,23 @@ describe('inline executor', () => {
     expect(alerts).toHaveLength(1);
   });
 
+  it('behavior: a job that fails as the executor stops is neither retried nor alerted (the next start resumes it)', async () => {
+    let calls = 0;
+    const { executor, alerts } = harness(
+      ({ signal }) =>
+        new Promise((resolve) => {
+          calls++;
+          signal.addEventListener('abort', () => resolve(failed(true)));
+        }),
+      { retries: 3 },
+    );
+    const triggered = await executor.trigger('demo');
+    await executor.stop();
+    expect((await triggered.done).status).toBe('failed');
+    expect(calls).toBe(1);
+    expect(alerts).toHaveLength(0);
+  });
+
   it('behavior: a non-retryable failure is not retried; success after a retry does not alert', async () => {
     let calls = 0;
     const once = harness(async () => {
