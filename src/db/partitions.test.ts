@@ -167,6 +167,33 @@ describe.each(POSTGRES_ENGINES)('range partitions on %s', (engine) => {
     expect(await count(db, 'staging.coingecko_prices')).toBe(6);
   });
 
+  it('behavior: a streamed load (a file) makes its partitions inside its transaction, and keeps its lock timeout', async () => {
+    const rows = [
+      ['cardano', 'usd', new Date('2024-03-31T23:59:59Z'), 0.5],
+      ['cardano', 'usd', new Date('2024-04-01T00:00:00Z'), 0.6],
+    ];
+    let timeout = '';
+    const result = await runner().run({ stream: 'test.file' }, { job: 'test' }, async (session) => {
+      await session.commit({
+        writes: [],
+        extracted: 0,
+        async load(tx) {
+          const loaded = await tx.writeRows(PRICES, rows);
+          timeout = (await tx.query<{ t: string }>("SELECT current_setting('lock_timeout') AS t"))[0]?.t ?? '';
+          return { extracted: rows.length, loaded, rejected: 0 };
+        },
+      });
+    });
+    expect(result.rowsLoaded, result.error).toBe(2);
+    expect(timeout).toBe('0');
+    expect(await placement(db, 'staging.coingecko_prices')).toMatchObject({
+      'staging_partitions.coingecko_prices_m202403': 1,
+      'staging_partitions.coingecko_prices_m202404': 1,
+    });
+    expect(await count(db, 'staging_partitions.coingecko_prices_default')).toBe(0);
+    await db.exec("DELETE FROM staging.coingecko_prices WHERE coin_id = 'cardano'");
+  });
+
   it('behavior: block ranges follow etl.chain_partitions per chain; a reorg across a boundary leaves one row per height and hash', async () => {
     await db.query('INSERT INTO etl.chain_partitions (chain_id, blocks_per_partition) VALUES (7, 100)');
     const write = (c: ReturnType<typeof chain>, before?: (tx: Queryable) => Promise<void>) =>

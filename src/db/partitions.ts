@@ -304,6 +304,8 @@ async function createPartition(tx: Queryable, table: PartitionedTable, range: Ra
   const parts = `${schema.replace(/"/g, '')}_partitions`;
   const bound = boundSql(table, range);
   const partition = `${qi(parts)}.${qi(partitionName(name.replace(/"/g, ''), bound.suffix))}`;
+  // The caller's transaction may go on after this (a file load): its lock timeout is put back at the end.
+  const [before] = await tx.query<{ timeout: string }>("SELECT current_setting('lock_timeout') AS timeout");
   await tx.exec(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
   await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${qi(parts)}`);
   await tx.exec(
@@ -320,6 +322,7 @@ async function createPartition(tx: Queryable, table: PartitionedTable, range: Ra
   await tx.exec(
     `ALTER TABLE ${table.table} ATTACH PARTITION ${partition} FOR VALUES FROM (${bound.from}) TO (${bound.to})`,
   );
+  await tx.query("SELECT set_config('lock_timeout', $1, true)", [before?.timeout ?? '0']);
   return partition;
 }
 
@@ -357,6 +360,35 @@ export async function preparePartitions(
     }
   }
   return { created, failed };
+}
+
+/**
+ * A transaction whose `writeRows` first creates the partitions each batch needs, inside that transaction (under a
+ * savepoint each): for loads whose rows are not known before they stream (a CSV file), so they land in their ranges
+ * and not in DEFAULT. The parent's SHARE UPDATE EXCLUSIVE lock is then held until the load commits: readers and
+ * writers go on, another creator of a range of that table waits for it (at most LOCK_TIMEOUT, then DEFAULT).
+ */
+export function creatingPartitions(tx: Queryable, db: Db): Queryable {
+  if (db.dialect !== 'postgres') return tx;
+  return {
+    query: (sql, params) => tx.query(sql, params),
+    exec: (sql) => tx.exec(sql),
+    async writeRows(target, rows) {
+      const [table] = rows.length > 0 ? await describePartitioned(tx, [target.table]) : [];
+      const ranges = table ? await missingRanges(tx, db.schemas.etl, table, target.columns, rows) : [];
+      for (const range of ranges) {
+        await tx.exec('SAVEPOINT create_partition');
+        try {
+          await createPartition(tx, table as PartitionedTable, range);
+          await tx.exec('RELEASE SAVEPOINT create_partition');
+        } catch {
+          // Another load made it first, or its lock did not come in time: the rows go where they can.
+          await tx.exec('ROLLBACK TO SAVEPOINT create_partition');
+        }
+      }
+      return tx.writeRows(target, rows);
+    },
+  };
 }
 
 const asPartition = (r: Range): Partition => ({ name: '', isDefault: false, ...r, estimatedRows: 0 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { preparePartitions } from '../db/partitions.ts';
+import { creatingPartitions, preparePartitions } from '../db/partitions.ts';
 import type { Db, Queryable, WriteTarget } from '../db/types.ts';
 import { readWatermark, writeWatermark } from '../db/watermarks.ts';
 import { describeError, EtlError, isEtlError } from '../internal/errors.ts';
@@ -277,7 +277,10 @@ export function createRunner(options: CreateRunnerOptions): Runner {
         const done: StreamedLoad = { extracted: checkpoint.extracted, loaded: 0, rejected: rejects.length };
         for (const write of checkpoint.writes) done.loaded += await tx.writeRows(write.target, write.rows);
         if (checkpoint.load) {
-          const streamed = await checkpoint.load(tx, (batch) => writeRejects(tx, schemas, stream, runId, batch, scrub));
+          // Rows that stream are not known ahead: their partitions are made as each batch is written.
+          const streamed = await checkpoint.load(creatingPartitions(tx, db), (batch) =>
+            writeRejects(tx, schemas, stream, runId, batch, scrub),
+          );
           done.extracted += streamed.extracted;
           done.loaded += streamed.loaded;
           done.rejected += streamed.rejected;
