@@ -25,7 +25,7 @@ import { registerSecurityHeaders } from './securityHeaders.ts';
 
 /**
  * How long a data version read from the database is trusted: the most by which an answer may lag a commit made
- * by another process (this process's own commits count at once). One small read a second per server.
+ * by another process (this process's own commits count at once). At most two small reads a second per server.
  */
 export const VERSION_CHECK_MS = 1_000;
 /** Answers of the cached endpoints a client or proxy may reuse without asking: as long as the server itself may lag. */

@@ -6,7 +6,10 @@ import type { Db } from '../db/types.ts';
  * Answers cached under one version are never served under another.
  */
 export interface DataVersion {
-  /** The current version; reads the database at most once per `checkEveryMs` (concurrent callers share the read). */
+  /**
+   * The current version: never older than `checkEveryMs` for other processes' commits, and counting every commit
+   * of this process; reads the database at most twice per `checkEveryMs` (concurrent callers share the read).
+   */
   current(): Promise<string>;
 }
 
@@ -26,8 +29,8 @@ export interface DataVersionOptions {
  * watermark with the refreshed rows (`etl.watermarks.updated_at` is set by each write). So the set of
  * `(stream, updated_at)` changes with every commit of data, whichever process made it, and reading it is cheap:
  * one row per stream. A digest of all of them, not `max(updated_at)` alone, so that an update stamped earlier
- * than another stream's (clocks of two machines) still counts. Read again after `checkEveryMs`, and at once when
- * this process has committed since the last read.
+ * than another stream's (clocks of two machines) still counts. Read again after half of `checkEveryMs` (waited
+ * for only once `checkEveryMs` is reached), and at once when this process has committed since the last read.
  */
 export function createDataVersion(options: DataVersionOptions): DataVersion {
   const { db, localCommits, checkEveryMs } = options;
@@ -48,18 +51,34 @@ export function createDataVersion(options: DataVersionOptions): DataVersion {
     stored = { digest: `${rows.length}.${hash.digest('base64url').slice(0, 16)}`, at: started, local };
   }
 
+  /** The read in flight, begun now if none is; its failure is the awaiting caller's to handle, not unhandled. */
+  function readNow(local: number): Promise<void> {
+    if (!reading) {
+      reading = read(local).finally(() => {
+        reading = undefined;
+      });
+      reading.catch(() => {});
+    }
+    return reading;
+  }
+
   return {
     async current() {
+      // Ages are counted to when this request came: a read begun after it is fresh enough, however slow it was.
+      const asked = now();
       for (;;) {
         // Counted before the read: a commit of this process counted here is in what the read finds.
         const local = localCommits();
+        const age = stored ? asked - stored.at : Number.POSITIVE_INFINITY;
         // The count is part of the version: a checkpoint that moves no watermark (none given) changes it too.
-        if (stored && stored.local === local && now() - stored.at < checkEveryMs) return `${local}.${stored.digest}`;
-        // A read in flight is shared; one begun before a commit of this process is followed by another.
-        reading ??= read(local).finally(() => {
-          reading = undefined;
-        });
-        await reading;
+        const known = stored && stored.local === local ? `${local}.${stored.digest}` : undefined;
+        if (known && age < checkEveryMs / 2) return known;
+        // Past half the bound a read begins, but requests wait for it only past the bound itself (or after a
+        // commit of this process): under load the read queues for a connection like any query, and every
+        // request waiting on it would stall for as long.
+        const pending = readNow(local);
+        if (known && age < checkEveryMs) return known;
+        await pending;
       }
     },
   };
