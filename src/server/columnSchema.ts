@@ -1,9 +1,14 @@
 import type { ColumnSpec, ColumnType, TableSpec } from '../tables/defineTable.ts';
 
-/** The JSON type the API sends a declared column as (exact decimals as JSON numbers, instants as ISO text). */
+/**
+ * The JSON type the API sends a declared column as (exact decimals as JSON numbers, instants as ISO text). A uint256
+ * is decimal text: up to 78 digits, past what a JSON number keeps exactly in most readers.
+ */
 const JSON_TYPES: Record<ColumnType, { type?: string; format?: string }> = {
   text: { type: 'string' },
   numeric: { type: 'number' },
+  uint256: { type: 'string' },
+  smallint: { type: 'integer' },
   integer: { type: 'integer' },
   bigint: { type: 'integer' },
   boolean: { type: 'boolean' },

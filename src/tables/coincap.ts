@@ -60,6 +60,7 @@ export const coincapMarkets = defineTable({
     trades_count_24h: { type: 'bigint', nullable: true },
   },
   key: ['exchange_id', 'base_id', 'quote_id', 'updated_at'],
+  partitionedBy: ['updated_at'],
 });
 
 /** Price history; granularity is CoinCap's interval, d1 (daily) or h1 (hourly). */
@@ -73,4 +74,5 @@ export const coincapAssetHistory = defineTable({
     circulating_supply: decimal,
   },
   key: ['asset_id', 'granularity', 'ts'],
+  partitionedBy: ['ts'],
 });

@@ -44,6 +44,7 @@ export const coingeckoMarkets = defineTable({
     snapshot_at: { type: 'timestamptz' },
   },
   key: ['coin_id', 'vs_currency', 'last_updated'],
+  partitionedBy: ['last_updated'],
 });
 
 /** Price history points (`/coins/{id}/market_chart/range`). */
@@ -58,4 +59,5 @@ export const coingeckoPrices = defineTable({
     total_volume: decimal,
   },
   key: ['coin_id', 'vs_currency', 'ts'],
+  partitionedBy: ['ts'],
 });

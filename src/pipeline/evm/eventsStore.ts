@@ -2,6 +2,8 @@ import { columnsOfTables } from '../../db/introspect.ts';
 import type { Queryable, Schemas, WriteTarget } from '../../db/types.ts';
 import { EVENT_KEY, type EventSpec, eventTableColumns, eventTableDdl } from '../../sources/evm/events/abi.ts';
 import type { Token } from '../../sources/evm/events/contracts.ts';
+import { rowValues, tableWrite } from '../../tables/defineTable.ts';
+import { evmTokens } from '../../tables/evm.ts';
 
 /** Where an event's rows load: keyed by (chain id, block hash, log index); a log's content is fixed by its key. */
 export function eventTarget(schemas: Schemas, spec: EventSpec): WriteTarget {
@@ -30,16 +32,16 @@ export async function ensureEventTables(tx: Queryable, schemas: Schemas, specs: 
   }
 }
 
-/** The token list, per chain: symbols and decimals for the warehouse's amounts. */
+const tokenValues = rowValues(evmTokens);
+
+/** The token list, per chain: symbols and decimals for the warehouse's amounts (evm_tokens, tables/evm.ts). */
 export function tokenWrite(schemas: Schemas, chainId: number, tokens: readonly Token[]) {
+  const { table, columns, key } = tableWrite(evmTokens);
   return {
-    target: {
-      table: `${schemas.staging}.evm_tokens`,
-      columns: ['chain_id', 'address', 'symbol', 'decimals'],
-      key: ['chain_id', 'address'],
-      onConflict: 'update',
-    } satisfies WriteTarget,
-    rows: tokens.map((t) => [chainId, t.address, t.symbol, t.decimals]),
+    target: { table: `${schemas.staging}.${table}`, columns, key, onConflict: 'update' } satisfies WriteTarget,
+    rows: tokens.map((t) =>
+      tokenValues({ chain_id: chainId, address: t.address, symbol: t.symbol, decimals: t.decimals }),
+    ),
   };
 }
 

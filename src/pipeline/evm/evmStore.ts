@@ -1,16 +1,18 @@
 import type { Queryable, Schemas, WriteTarget } from '../../db/types.ts';
-import { EVM_COLUMNS, EVM_KEYS, type EvmRows, type EvmTable } from '../../sources/evm/rows.ts';
+import { EVM_TABLES, type EvmRows, type EvmTable } from '../../sources/evm/rows.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
 
 const TABLES: readonly EvmTable[] = ['blocks', 'transactions', 'receipts', 'logs'];
 
-/** Where each EVM table loads. `ignore`: a row's content is fixed by its hash, a rerun has nothing to change. */
+/**
+ * Where each EVM table loads: its declared columns and natural key (tables/evm.ts). `ignore`: a row's content is
+ * fixed by its hash, a rerun has nothing to change.
+ */
 export function evmTargets(schemas: Schemas): Record<EvmTable, WriteTarget> {
-  const target = (table: EvmTable): WriteTarget => ({
-    table: `${schemas.staging}.evm_${table}`,
-    columns: EVM_COLUMNS[table],
-    key: EVM_KEYS[table],
-    onConflict: 'ignore',
-  });
+  const target = (table: EvmTable): WriteTarget => {
+    const { table: name, columns, key } = tableWrite<string>(EVM_TABLES[table]);
+    return { table: `${schemas.staging}.${name}`, columns, key, onConflict: 'ignore' };
+  };
   return {
     blocks: target('blocks'),
     transactions: target('transactions'),

@@ -37,6 +37,8 @@ export const coinRecord = z
 const UPSTREAM: Record<ColumnType, z.ZodType> = {
   text: z.string(),
   numeric: z.number(),
+  uint256: z.string(),
+  smallint: z.number().int(),
   integer: z.number().int(),
   bigint: z.number().int(),
   boolean: z.boolean(),

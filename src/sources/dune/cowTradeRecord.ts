@@ -5,8 +5,9 @@ const integer = z.union([z.number().int(), z.string().regex(/^-?\d+$/)]).transfo
 const text = nullable(z.union([z.string(), z.number()]).transform(String));
 
 /**
- * One row of `cow_protocol_ethereum.trades` as the repo's CoW queries select it → `staging.dune_cow_trades`,
- * keyed by (tx_hash, order_uid, evt_index). Amounts stay exact: `numeric` text, never floats.
+ * One row of `cow_protocol_ethereum.trades` as the repo's CoW queries select it → `staging.dune_cow_trades`
+ * (declared in tables/dune.ts, whose columns and key the stream writes: `tsc` fails when this record lacks a
+ * declared column). Amounts stay exact: `numeric` text, never floats.
  */
 export const cowTradeRecord = z
   .object({
@@ -44,36 +45,3 @@ export const cowTradeRecord = z
   .transform((t) => ({ ...t, block_date: t.block_date ?? t.block_time.toISOString().slice(0, 10) }));
 
 export type CowTrade = z.output<typeof cowTradeRecord>;
-
-/** Staging columns in load order; the natural key first. */
-export const COW_TRADE_COLUMNS = [
-  'tx_hash',
-  'order_uid',
-  'evt_index',
-  'block_date',
-  'block_time',
-  'block_number',
-  'trader',
-  'receiver',
-  'sell_token_address',
-  'sell_token',
-  'buy_token_address',
-  'buy_token',
-  'units_sold',
-  'atoms_sold',
-  'units_bought',
-  'atoms_bought',
-  'usd_value',
-  'fee',
-  'fee_atoms',
-  'fee_usd',
-  'limit_sell_amount',
-  'limit_buy_amount',
-  'valid_to',
-  'flags',
-  'order_type',
-  'partial_fill',
-  'surplus_usd',
-  'app_data',
-  'project_contract_address',
-] as const satisfies readonly (keyof CowTrade)[];

@@ -1,7 +1,9 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
+import { tableWrite } from '../../tables/defineTable.ts';
+import { duneCowTrades } from '../../tables/dune.ts';
 import { defineStream, type ExtractContext } from '../stream.ts';
 import type { DuneClient } from './client.ts';
-import { COW_TRADE_COLUMNS, cowTradeRecord } from './cowTradeRecord.ts';
+import { cowTradeRecord } from './cowTradeRecord.ts';
 import { type ResultsMode, readQueryResult } from './resultPages.ts';
 import { parseDuneTimestamp } from './values.ts';
 
@@ -39,9 +41,7 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
   const now = options.now ?? systemClock;
   return defineStream({
     name: COW_STREAM,
-    table: 'dune_cow_trades',
-    columns: COW_TRADE_COLUMNS,
-    key: ['tx_hash', 'order_uid', 'evt_index'],
+    ...tableWrite(duneCowTrades),
     onConflict: 'update',
     record: cowTradeRecord,
     async *extract({ cursor, signal, log }: ExtractContext<CowCursor>) {

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { EtlError } from '../../internal/errors.ts';
+import { columnNames, type RowOf, rowValues } from '../../tables/defineTable.ts';
+import { evmBlocks, evmLogs, evmReceipts, evmTransactions } from '../../tables/evm.ts';
 import type { LogFilter } from './logFilter.ts';
 import {
   type RawBlock,
@@ -12,111 +14,37 @@ import {
   rawTransactionSchema,
 } from './schemas.ts';
 
-/** Staging columns of the four EVM tables, in row order. uint256 values are numeric(78,0) in decimal. */
-export const EVM_COLUMNS = {
-  blocks: [
-    'chain_id',
-    'number',
-    'hash',
-    'parent_hash',
-    'block_time',
-    'miner',
-    'gas_limit',
-    'gas_used',
-    'base_fee_per_gas',
-    'difficulty',
-    'total_difficulty',
-    'size',
-    'extra_data',
-    'nonce',
-    'mix_hash',
-    'sha3_uncles',
-    'state_root',
-    'transactions_root',
-    'receipts_root',
-    'logs_bloom',
-    'withdrawals_root',
-    'withdrawals',
-    'blob_gas_used',
-    'excess_blob_gas',
-    'parent_beacon_block_root',
-    'requests_hash',
-    'uncles',
-    'transaction_count',
-  ],
-  transactions: [
-    'chain_id',
-    'hash',
-    'block_number',
-    'block_hash',
-    'block_time',
-    'transaction_index',
-    'from_address',
-    'to_address',
-    'value',
-    'gas',
-    'gas_price',
-    'max_fee_per_gas',
-    'max_priority_fee_per_gas',
-    'max_fee_per_blob_gas',
-    'nonce',
-    'input',
-    'type',
-    'tx_chain_id',
-    'v',
-    'r',
-    's',
-    'y_parity',
-    'access_list',
-    'blob_versioned_hashes',
-    'authorization_list',
-  ],
-  receipts: [
-    'chain_id',
-    'transaction_hash',
-    'block_number',
-    'block_hash',
-    'block_time',
-    'transaction_index',
-    'from_address',
-    'to_address',
-    'contract_address',
-    'cumulative_gas_used',
-    'gas_used',
-    'effective_gas_price',
-    'status',
-    'root',
-    'type',
-    'blob_gas_used',
-    'blob_gas_price',
-    'log_count',
-  ],
-  logs: [
-    'chain_id',
-    'transaction_hash',
-    'log_index',
-    'block_number',
-    'block_hash',
-    'block_time',
-    'transaction_index',
-    'address',
-    'topic0',
-    'topic1',
-    'topic2',
-    'topic3',
-    'data',
-  ],
+/** The four EVM staging tables, declared in tables/evm.ts. */
+export const EVM_TABLES = {
+  blocks: evmBlocks,
+  transactions: evmTransactions,
+  receipts: evmReceipts,
+  logs: evmLogs,
 } as const;
 
-export type EvmTable = keyof typeof EVM_COLUMNS;
+export type EvmTable = keyof typeof EVM_TABLES;
+
+/** Staging columns of the four EVM tables, in row order: the declarations'. uint256 values load as decimal. */
+export const EVM_COLUMNS = {
+  blocks: columnNames(evmBlocks),
+  transactions: columnNames(evmTransactions),
+  receipts: columnNames(evmReceipts),
+  logs: columnNames(evmLogs),
+} as const;
 
 /** Natural keys: chain + hash; chain + tx hash (receipts); chain + tx hash + log index (logs). */
-export const EVM_KEYS: Record<EvmTable, readonly string[]> = {
-  blocks: ['chain_id', 'hash'],
-  transactions: ['chain_id', 'hash'],
-  receipts: ['chain_id', 'transaction_hash'],
-  logs: ['chain_id', 'transaction_hash', 'log_index'],
-};
+export const EVM_KEYS = {
+  blocks: evmBlocks.key,
+  transactions: evmTransactions.key,
+  receipts: evmReceipts.key,
+  logs: evmLogs.key,
+} as const satisfies Record<EvmTable, readonly string[]>;
+
+// Each row is built as an object of its table's declared columns (tsc fails on one missing) and loads positionally.
+const blockValues = rowValues(evmBlocks);
+const transactionValues = rowValues(evmTransactions);
+const receiptValues = rowValues(evmReceipts);
+const logValues = rowValues(evmLogs);
 
 /** What one range of blocks fetched from a node holds: per block, its receipts. */
 export interface RawRange {
@@ -198,13 +126,13 @@ export function toEvmRows(chainId: number, range: RawRange, filter: LogFilter, n
     const time = new Date(Number(block.timestamp) * 1000);
     const number = Number(block.number);
     hashes.push(block.hash);
-    rows.blocks.push(blockRow(chainId, block, time));
+    rows.blocks.push(blockValues(blockRow(chainId, block, time)));
     const txs = new Map<string, RawTransaction>();
     block.transactions.forEach((rawTx, j) => {
       const id = String((rawTx as { hash?: unknown } | null)?.hash ?? `at index ${j}`);
       const tx = parse(rawTransactionSchema, rawTx, at(`transaction ${id}`, id));
       txs.set(tx.hash, tx);
-      rows.transactions.push(transactionRow(chainId, tx, time));
+      rows.transactions.push(transactionValues(transactionRow(chainId, tx, time)));
     });
     for (const rawReceipt of range.receipts[i] ?? []) {
       const id = String((rawReceipt as { transactionHash?: unknown } | null)?.transactionHash ?? 'unknown');
@@ -215,10 +143,10 @@ export function toEvmRows(chainId: number, range: RawRange, filter: LogFilter, n
         const problem = 'expected a 20-byte hex address (the receipt has no transaction in the block to take it from)';
         throw malformed(at(`receipt of transaction ${id}`, id)(), [{ field: 'from', value: 'missing', problem }]);
       }
-      rows.receipts.push(receiptRow(chainId, receipt, from, receipt.to ?? tx?.to, time));
+      rows.receipts.push(receiptValues(receiptRow(chainId, receipt, from, receipt.to ?? tx?.to, time)));
       receipt.logs.forEach((rawLog, k) => {
         const log = parse(rawLogSchema, rawLog, at(`log ${k} of transaction ${id}`, id));
-        if (filter === null || filter(log)) rows.logs.push(logRow(chainId, log, receipt, number, time));
+        if (filter === null || filter(log)) rows.logs.push(logValues(logRow(chainId, log, receipt, number, time)));
       });
     }
   });
@@ -226,67 +154,67 @@ export function toEvmRows(chainId: number, range: RawRange, filter: LogFilter, n
   return { from: range.from, to: range.to, hashes, parentHash: first?.parentHash ?? '', rows };
 }
 
-function blockRow(chainId: number, b: RawBlock, time: Date): unknown[] {
-  return [
-    chainId,
-    Number(b.number),
-    b.hash,
-    b.parentHash,
-    time,
-    lower(b.miner),
-    dec(b.gasLimit),
-    dec(b.gasUsed),
-    decOrNull(b.baseFeePerGas),
-    decOrNull(b.difficulty),
-    decOrNull(b.totalDifficulty),
-    decOrNull(b.size),
-    b.extraData,
-    b.nonce ?? null,
-    b.mixHash ?? null,
-    b.sha3Uncles,
-    b.stateRoot,
-    b.transactionsRoot,
-    b.receiptsRoot,
-    b.logsBloom,
-    b.withdrawalsRoot ?? null,
-    b.withdrawals ?? null,
-    decOrNull(b.blobGasUsed),
-    decOrNull(b.excessBlobGas),
-    b.parentBeaconBlockRoot ?? null,
-    b.requestsHash ?? null,
-    b.uncles,
-    b.transactions.length,
-  ];
+function blockRow(chainId: number, b: RawBlock, time: Date): RowOf<typeof evmBlocks> {
+  return {
+    chain_id: chainId,
+    number: Number(b.number),
+    hash: b.hash,
+    parent_hash: b.parentHash,
+    block_time: time,
+    miner: lower(b.miner),
+    gas_limit: dec(b.gasLimit),
+    gas_used: dec(b.gasUsed),
+    base_fee_per_gas: decOrNull(b.baseFeePerGas),
+    difficulty: decOrNull(b.difficulty),
+    total_difficulty: decOrNull(b.totalDifficulty),
+    size: decOrNull(b.size),
+    extra_data: b.extraData,
+    nonce: b.nonce ?? null,
+    mix_hash: b.mixHash ?? null,
+    sha3_uncles: b.sha3Uncles,
+    state_root: b.stateRoot,
+    transactions_root: b.transactionsRoot,
+    receipts_root: b.receiptsRoot,
+    logs_bloom: b.logsBloom,
+    withdrawals_root: b.withdrawalsRoot ?? null,
+    withdrawals: b.withdrawals ?? null,
+    blob_gas_used: decOrNull(b.blobGasUsed),
+    excess_blob_gas: decOrNull(b.excessBlobGas),
+    parent_beacon_block_root: b.parentBeaconBlockRoot ?? null,
+    requests_hash: b.requestsHash ?? null,
+    uncles: b.uncles,
+    transaction_count: b.transactions.length,
+  };
 }
 
-function transactionRow(chainId: number, t: RawTransaction, time: Date): unknown[] {
-  return [
-    chainId,
-    t.hash,
-    Number(t.blockNumber),
-    t.blockHash,
-    time,
-    Number(t.transactionIndex),
-    lower(t.from),
-    lower(t.to),
-    dec(t.value),
-    dec(t.gas),
-    decOrNull(t.gasPrice),
-    decOrNull(t.maxFeePerGas),
-    decOrNull(t.maxPriorityFeePerGas),
-    decOrNull(t.maxFeePerBlobGas),
-    dec(t.nonce),
-    t.input,
-    numOrNull(t.type),
-    decOrNull(t.chainId),
-    decOrNull(t.v),
-    t.r ?? null,
-    t.s ?? null,
-    numOrNull(t.yParity),
-    t.accessList ?? null,
-    t.blobVersionedHashes ?? null,
-    t.authorizationList ?? null,
-  ];
+function transactionRow(chainId: number, t: RawTransaction, time: Date): RowOf<typeof evmTransactions> {
+  return {
+    chain_id: chainId,
+    hash: t.hash,
+    block_number: Number(t.blockNumber),
+    block_hash: t.blockHash,
+    block_time: time,
+    transaction_index: Number(t.transactionIndex),
+    from_address: lower(t.from),
+    to_address: lower(t.to),
+    value: dec(t.value),
+    gas: dec(t.gas),
+    gas_price: decOrNull(t.gasPrice),
+    max_fee_per_gas: decOrNull(t.maxFeePerGas),
+    max_priority_fee_per_gas: decOrNull(t.maxPriorityFeePerGas),
+    max_fee_per_blob_gas: decOrNull(t.maxFeePerBlobGas),
+    nonce: dec(t.nonce),
+    input: t.input,
+    type: numOrNull(t.type),
+    tx_chain_id: decOrNull(t.chainId),
+    v: decOrNull(t.v),
+    r: t.r ?? null,
+    s: t.s ?? null,
+    y_parity: numOrNull(t.yParity),
+    access_list: t.accessList ?? null,
+    blob_versioned_hashes: t.blobVersionedHashes ?? null,
+    authorization_list: t.authorizationList ?? null,
+  };
 }
 
 function receiptRow(
@@ -295,43 +223,43 @@ function receiptRow(
   from: string,
   to: string | null | undefined,
   time: Date,
-): unknown[] {
-  return [
-    chainId,
-    r.transactionHash,
-    Number(r.blockNumber),
-    r.blockHash,
-    time,
-    Number(r.transactionIndex),
-    lower(from),
-    lower(to),
-    lower(r.contractAddress),
-    dec(r.cumulativeGasUsed),
-    dec(r.gasUsed),
-    decOrNull(r.effectiveGasPrice),
-    numOrNull(r.status),
-    r.root ?? null,
-    numOrNull(r.type),
-    decOrNull(r.blobGasUsed),
-    decOrNull(r.blobGasPrice),
-    r.logs.length,
-  ];
+): RowOf<typeof evmReceipts> {
+  return {
+    chain_id: chainId,
+    transaction_hash: r.transactionHash,
+    block_number: Number(r.blockNumber),
+    block_hash: r.blockHash,
+    block_time: time,
+    transaction_index: Number(r.transactionIndex),
+    from_address: lower(from),
+    to_address: lower(to),
+    contract_address: lower(r.contractAddress),
+    cumulative_gas_used: dec(r.cumulativeGasUsed),
+    gas_used: dec(r.gasUsed),
+    effective_gas_price: decOrNull(r.effectiveGasPrice),
+    status: numOrNull(r.status),
+    root: r.root ?? null,
+    type: numOrNull(r.type),
+    blob_gas_used: decOrNull(r.blobGasUsed),
+    blob_gas_price: decOrNull(r.blobGasPrice),
+    log_count: r.logs.length,
+  };
 }
 
-function logRow(chainId: number, l: RawLog, r: RawReceipt, blockNumber: number, time: Date): unknown[] {
-  return [
-    chainId,
-    l.transactionHash ?? r.transactionHash,
-    Number(l.logIndex),
-    blockNumber,
-    l.blockHash ?? r.blockHash,
-    time,
-    Number(l.transactionIndex ?? r.transactionIndex),
-    lower(l.address),
-    l.topics[0] ?? null,
-    l.topics[1] ?? null,
-    l.topics[2] ?? null,
-    l.topics[3] ?? null,
-    l.data,
-  ];
+function logRow(chainId: number, l: RawLog, r: RawReceipt, blockNumber: number, time: Date): RowOf<typeof evmLogs> {
+  return {
+    chain_id: chainId,
+    transaction_hash: l.transactionHash ?? r.transactionHash,
+    log_index: Number(l.logIndex),
+    block_number: blockNumber,
+    block_hash: l.blockHash ?? r.blockHash,
+    block_time: time,
+    transaction_index: Number(l.transactionIndex ?? r.transactionIndex),
+    address: lower(l.address),
+    topic0: l.topics[0] ?? null,
+    topic1: l.topics[1] ?? null,
+    topic2: l.topics[2] ?? null,
+    topic3: l.topics[3] ?? null,
+    data: l.data,
+  };
 }
