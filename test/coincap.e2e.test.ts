@@ -96,6 +96,19 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
   const drift = () => t.db.query<{ field: string; kind: string }>('SELECT field, kind FROM etl.schema_changes');
   const assets = () => assetsStream(client(), { perPage: 50 });
 
+  it('error: an empty first page of assets fails the run as ETL_UPSTREAM_EMPTY, writing nothing', async () => {
+    cc.inject({
+      pathPrefix: '/assets',
+      query: { offset: '0' },
+      status: 200,
+      body: JSON.stringify({ data: [], timestamp: START }),
+    });
+    const run = await runner.runStream(assets(), { job: 'coincap-assets' });
+    expect(run).toMatchObject({ status: 'failed', rowsLoaded: 0 });
+    expect(run.error).toMatch(/ETL_UPSTREAM_EMPTY.*CoinCap \/assets \(first page\)/);
+    expect(await count(t.db, 'staging.coincap_assets')).toBe(0);
+  });
+
   it('behavior: an optional asset field gone loads as NULL in every row and is recorded once as drift', async () => {
     await serveAssets(({ explorer, ...asset }) => asset);
     const run = await runner.runStream(assets(), { job: 'coincap-assets' });

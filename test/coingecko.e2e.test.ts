@@ -135,6 +135,26 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     expect((page2[1]?.at ?? 0) - (page2[0]?.at ?? 0)).toBeGreaterThanOrEqual(1000);
   });
 
+  it('error: an empty coin list or first market page fails the run as ETL_UPSTREAM_EMPTY, writing nothing', async () => {
+    emulator.inject({ pathPrefix: '/coins/list', status: 200, body: '[]' });
+    const coins = await runner.runStream(coinsStream(client()), { job: 'coingecko-coins' });
+    expect(coins).toMatchObject({ status: 'failed', rowsLoaded: 0 });
+    expect(coins.error).toMatch(/ETL_UPSTREAM_EMPTY.*\/coins\/list answered with no records/);
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.coins')).toBeUndefined();
+
+    emulator.inject({ pathPrefix: '/coins/markets', query: { page: '1' }, status: 200, body: '[]' });
+    const result = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(result).toMatchObject({ status: 'failed', rowsLoaded: 0 });
+    expect(result.error).toMatch(/ETL_UPSTREAM_EMPTY.*page 1/);
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(0);
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toBeUndefined();
+    // The next answer is whole again: the rerun loads everything.
+    expect(await runner.runStream(markets(), { job: 'coingecko-markets' })).toMatchObject({
+      status: 'succeeded',
+      rowsLoaded: 800,
+    });
+  });
+
   it('error: a malformed page fails the run and writes nothing from it', async () => {
     emulator.inject({
       pathPrefix: '/coins/markets',

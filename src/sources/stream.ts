@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 
 /** One extracted page: raw upstream records (validated by the runner) and the cursor to save after them. */
@@ -56,4 +57,21 @@ export interface ContractOptions {
   ignored?: readonly string[];
   /** Largest share of a batch that may be rejected before the run fails; default `REJECT_MAX_SHARE`. */
   rejectMaxShare?: number;
+}
+
+/**
+ * An answer with no records where the upstream always has some (a coin list, the first page of a market list):
+ * failing the run, retryably, instead of letting it succeed having loaded nothing.
+ */
+export function emptyAnswer(what: string): EtlError {
+  return new EtlError(
+    'ETL_UPSTREAM_EMPTY',
+    `${what} answered with no records, which it never does when working: nothing was written and the watermark is unchanged`,
+    {
+      retryable: true,
+      details: {
+        hint: 'usually a passing upstream fault; if it persists check the API plan and the upstream status page',
+      },
+    },
+  );
 }

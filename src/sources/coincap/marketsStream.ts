@@ -16,6 +16,6 @@ export function marketsStream(client: CoinCapClient, options: { perPage?: number
     ...tableWrite(coincapMarkets),
     onConflict: 'ignore',
     record: marketRecord,
-    extract: extractPages((limit, offset, signal) => client.markets(limit, offset, signal), perPage),
+    extract: extractPages((limit, offset, signal) => client.markets(limit, offset, signal), perPage, '/markets'),
   });
 }

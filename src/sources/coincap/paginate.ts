@@ -1,4 +1,4 @@
-import type { Batch } from '../stream.ts';
+import { type Batch, emptyAnswer } from '../stream.ts';
 import type { ListEnvelope } from './schemas.ts';
 
 /** CoinCap's largest page (`limit`). */
@@ -32,9 +32,12 @@ export interface PageCursor {
 export function extractPages(
   fetchPage: (limit: number, offset: number, signal: AbortSignal) => Promise<ListEnvelope>,
   perPage: number,
+  /** The list, for the message when its first page is empty (CoinCap always lists some). */
+  what: string,
 ): (ctx: { signal: AbortSignal }) => AsyncGenerator<Batch<PageCursor>> {
   return async function* ({ signal }) {
     for await (const page of pages((limit, offset) => fetchPage(limit, offset, signal), perPage, signal)) {
+      if (page.page === 1 && page.records.length === 0) throw emptyAnswer(`CoinCap ${what} (first page)`);
       yield {
         records: page.records,
         cursor: { fetchedAt: new Date(page.timestamp).toISOString(), offset: page.offset },

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
 import { coingeckoCoins } from '../../tables/coingecko.ts';
 import { tableWrite } from '../../tables/defineTable.ts';
-import { defineStream } from '../stream.ts';
+import { defineStream, emptyAnswer } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { coinRecord } from './schemas.ts';
 
@@ -15,6 +15,7 @@ export function coinsStream(client: CoinGeckoClient, options: { now?: Clock } = 
     record: coinRecord,
     async *extract() {
       const coins = await client.listCoins();
+      if (coins.length === 0) throw emptyAnswer('CoinGecko /coins/list');
       yield {
         records: coins,
         cursor: { fetchedAt: now().toISOString(), coins: coins.length },

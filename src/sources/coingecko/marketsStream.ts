@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
 import { coingeckoMarkets } from '../../tables/coingecko.ts';
 import { type TableSpec, tableWrite } from '../../tables/defineTable.ts';
-import { defineStream } from '../stream.ts';
+import { defineStream, emptyAnswer } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { marketRecordOf } from './schemas.ts';
 
@@ -41,6 +41,8 @@ export function marketsStream(
       const snapshotAt = now();
       for (let page = 1; !signal.aborted; page++) {
         const items = await client.marketsPage(page, perPage);
+        // Page 1 empty is never CoinGecko's whole market: a successful run would hide that nothing loaded.
+        if (page === 1 && items.length === 0) throw emptyAnswer('CoinGecko /coins/markets page 1');
         const records = items.map((item) => ({ ...item, vs_currency: options.vsCurrency, snapshot_at: snapshotAt }));
         yield { records, cursor: { snapshotAt: snapshotAt.toISOString(), page }, progress: { done: page } };
         if (items.length < perPage) return;
