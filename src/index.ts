@@ -23,6 +23,8 @@ export {
   type ColumnType,
   columnNames,
   defineTable,
+  type RowOf,
+  rowValues,
   type TableSpec,
   tableWrite,
 } from './tables/defineTable.ts';
