@@ -1,6 +1,4 @@
 import { EtlError } from '../internal/errors.ts';
-import { exportToLake } from '../lake/exportToLake.ts';
-import { openDestination } from '../lake/openDestination.ts';
 import { pickTables } from '../lake/tables.ts';
 import type { CatalogueDeps } from './catalogue.ts';
 import { defineJob } from './defineJob.ts';
@@ -30,6 +28,11 @@ export function lakeJobs(deps: CatalogueDeps) {
                   `LAKE_EXPORT_TABLES names unknown tables: ${tables.unknown.join(', ')}`,
                 );
               }
+              // DuckDB and the S3 client load when an export runs, not with every command that builds the catalogue.
+              const [{ exportToLake }, { openDestination }] = await Promise.all([
+                import('../lake/exportToLake.ts'),
+                import('../lake/openDestination.ts'),
+              ]);
               const results = await exportToLake({
                 db,
                 destination: openDestination(deps.config, lake.url),
