@@ -7,8 +7,8 @@ import type { Logger } from '../internal/logger.ts';
 import type { Runner } from '../pipeline/runner.ts';
 import type { JobDefinition, JobResult } from './defineJob.ts';
 import type { TriggerOptions } from './executor.ts';
-import { openAttempt, type QueueRun } from './queueAttempt.ts';
-import { type AfterAttempt, type AttemptState, afterAttempt } from './retryPolicy.ts';
+import { type AttemptScope, openAttempt, type QueueRun } from './queueAttempt.ts';
+import { afterAttempt } from './retryPolicy.ts';
 
 export interface JobRunnerDeps {
   config: Config;
@@ -54,12 +54,16 @@ export function createJobRunner(deps: JobRunnerDeps) {
   ): Promise<JobResult> {
     const deadline: Deadline = { job, abort, passed: false };
     const timer = setTimeout(expire, job.timeoutMs, deadline);
-    const scope = queue ? openAttempt(deps.runner, deps, queue, abort) : undefined;
+    // Made on first use, as the signal and the logger: a queued job that asks for none pays for none.
+    let scope: AttemptScope | undefined;
+    const scoped = queue && (() => (scope ??= openAttempt(deps.runner, deps, queue, abort)));
     try {
       const result = await job.run({
         config: deps.config,
         db: deps.db,
-        runner: scope?.runner ?? deps.runner,
+        get runner() {
+          return scoped ? scoped().runner : deps.runner;
+        },
         trigger: options.trigger ?? 'manual',
         args: options.args ?? {},
         onProgress: options.onProgress,
@@ -69,7 +73,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
           return jobLogger(job.name);
         },
         get signal() {
-          return scope?.signal ?? abort.signal;
+          return scoped ? scoped().signal : abort.signal;
         },
       });
       if (deadline.passed && result.status === 'failed') {
@@ -112,28 +116,17 @@ export function createJobRunner(deps: JobRunnerDeps) {
     }
   }
 
-  /** What follows an attempt, by the one policy (`afterAttempt`); alerts when that is the answer. */
-  async function settle(
-    job: JobDefinition,
-    result: JobResult,
-    state: Omit<AttemptState, 'retryBaseMs'>,
-  ): Promise<AfterAttempt> {
-    const next = afterAttempt(result, { ...state, retryBaseMs: baseMs });
-    if (next.next === 'alert') await alert(result, job);
-    return next;
-  }
-
   return {
     /** One attempt only: the queue executor leaves the waits between attempts to BullMQ. */
     attempt,
-    settle,
     alert,
     /** Runs with retries (inline executor). */
     async runWithRetries(job: JobDefinition, options: TriggerOptions, signal: AbortSignal): Promise<JobResult> {
       const attempts = (options.retries ?? job.retries) + 1;
       for (let n = 1; ; n++) {
         const result = await attemptFollowing(job, options, signal);
-        const next = await settle(job, result, { attempt: n, attempts, stopping: signal.aborted });
+        const next = afterAttempt(result, { attempt: n, attempts, retryBaseMs: baseMs, stopping: signal.aborted });
+        if (next.next === 'alert') await alert(result, job);
         if (next.next !== 'retry') return result;
         deps.log.warn(
           { job: job.name, attempt: n + 1, waitMs: next.delayMs, error: result.error },

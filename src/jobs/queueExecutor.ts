@@ -24,7 +24,7 @@ import { trackInFlightRuns } from './inFlightRuns.ts';
 import type { JobRunner } from './jobRunner.ts';
 import { QUEUE_NAME, redisConnection, waitForRedis } from './queueConnection.ts';
 import { jobOptions, type QueueJobData, syncSchedules } from './queueSchedules.ts';
-import { retryDelayMs } from './retryPolicy.ts';
+import { afterAttempt, retryDelayMs } from './retryPolicy.ts';
 
 export interface QueueWorkerOptions {
   /** Jobs this process runs at once (default `WORKER_CONCURRENCY`). */
@@ -71,8 +71,8 @@ const MAX_LOST = 2;
  *   Redis holds from the add until the run finishes (retries and recoveries included). A second add while it is
  *   held adds nothing: `trigger` refuses, a scheduled tick is skipped. Job schedulers cannot carry that id, so
  *   their jobs are ticks that add the run.
- * - Whether a failed attempt is tried again or alerted on is the job runner's policy (retryPolicy.ts); BullMQ
- *   carries it out (attempts, and the policy's backoff as its backoff strategy).
+ * - Whether a failed attempt is tried again or alerted on is the one policy of both executors (`afterAttempt`,
+ *   retryPolicy.ts); BullMQ carries it out (attempts, and the policy's backoff as its backoff strategy).
  * - A run whose BullMQ lock is taken from it or cannot be renewed stops at its next checkpoint (inFlightRuns.ts).
  * - Every run of an attempt is recorded with it: an attempt BullMQ hands out again (its end was lost with Redis)
  *   does not run again the steps it finished (queueAttempt.ts).
@@ -198,9 +198,10 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
         throw new Error(result.error ?? `ETL_WORKER_LOST: ${job.name} lost its lock`);
       }
       const attempts = bull.opts.attempts ?? 1;
-      const next = await deps.jobRunner.settle(job, result, {
+      const next = afterAttempt(result, {
         attempt: bull.attemptsMade + 1,
         attempts,
+        retryBaseMs: backoffBase(bull),
         stopping: inFlight.stopping,
       });
       if (next.next === 'done') return serializable(result);
@@ -210,7 +211,10 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
         await bull.moveToWait(token);
         throw new WaitingError();
       }
-      if (next.next === 'alert') throw new UnrecoverableError(result.error ?? `${job.name} failed`);
+      if (next.next === 'alert') {
+        await deps.jobRunner.alert(result, job);
+        throw new UnrecoverableError(result.error ?? `${job.name} failed`);
+      }
       jobLog(job, id).warn(
         { attempt: bull.attemptsMade + 1, of: attempts, waitMs: next.delayMs, error: result.error },
         'job failed; BullMQ retries it',
