@@ -43,7 +43,8 @@ export function qualityJobs(deps: CatalogueDeps) {
     }),
     defineJob({
       name: 'retention',
-      description: 'Deletes run history, rejects, quality results and market snapshots older than RETENTION_DAYS',
+      description:
+        'Deletes run history, rejects and quality results older than RETENTION_DAYS; drops whole partitions past etl.partition_retention and etl.chain_partitions',
       schedule: '0 3 * * *',
       timeoutMs: 30 * 60_000,
       retries: 1,

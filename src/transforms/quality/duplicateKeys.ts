@@ -10,7 +10,7 @@ export interface KeyedRelation {
 }
 
 /**
- * The natural keys of the CoinGecko tables and of the warehouse. Tables declare them as primary keys, so the
+ * The natural keys of the CoinGecko tables, of EVM transactions and of the warehouse. Tables declare them as primary keys, so the
  * check guards against a dropped constraint or a load that bypassed it; views (market_overview) have no
  * constraint at all, and are where a join gone wrong shows first. Other sources add their relations here.
  */
@@ -25,6 +25,9 @@ export const KEYED_RELATIONS: readonly KeyedRelation[] = [
   { relation: (s) => `${s.warehouse}.prices_hourly`, key: ['coin_id', 'vs_currency', 'hour'], recent: 'hour' },
   { relation: (s) => `${s.warehouse}.prices_daily`, key: ['coin_id', 'vs_currency', 'day'] },
   { relation: (s) => `${s.warehouse}.market_overview`, key: ['coin_id', 'vs_currency'] },
+  // Partitioned by block number, evm_transactions' primary key holds it too: no index can keep a hash unique
+  // across heights, so a hash stored at two heights (a reorg repair gone wrong) shows here.
+  { relation: (s) => `${s.staging}.evm_transactions`, key: ['chain_id', 'hash'], recent: 'block_time' },
 ];
 
 const RECENT_DAYS = 30;

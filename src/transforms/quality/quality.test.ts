@@ -120,6 +120,25 @@ describe.each(POSTGRES_ENGINES)('data-quality checks (%s)', (engine) => {
     expect(defaults.filter((r) => r.status === 'failed')).toEqual([]);
   });
 
+  it('behavior: a transaction hash stored at two heights fails duplicate_keys (its primary key holds the height)', async () => {
+    const { staging } = db.schemas;
+    const tx = (block: number) =>
+      db.query(
+        `INSERT INTO ${staging}.evm_transactions (chain_id, hash, block_number, block_hash, block_time, transaction_index,
+           from_address, value, gas, input, nonce)
+         VALUES (1, '0xdup', $1, $2, $3, 0, '0xfrom', 0, 21000, '0x', 0)`,
+        [block, `0xblock${block}`, at(HOUR)],
+      );
+    await tx(10);
+    await tx(11);
+    const results = await checkDuplicateKeys(db, undefined, NOW);
+    expect(results.find((r) => r.subject === `${staging}.evm_transactions`)).toMatchObject({
+      status: 'failed',
+      value: 1,
+    });
+    await db.exec(`DELETE FROM ${staging}.evm_transactions WHERE hash = '0xdup'`);
+  });
+
   it('behavior: a price move beyond the threshold fails its series; older points are not judged again', async () => {
     // `since` is on the database's clock, which stamps loaded_at.
     const before = await databaseNow(db);
