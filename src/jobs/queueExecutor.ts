@@ -1,15 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import {
-  DelayedError,
-  Job,
-  type JobsOptions,
-  Queue,
-  QueueEvents,
-  UnrecoverableError,
-  WaitingError,
-  Worker,
-} from 'bullmq';
+import { DelayedError, type Job, type JobsOptions, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import { describeError, EtlError } from '../internal/errors.ts';
@@ -19,11 +10,12 @@ import type { StreamProgress } from '../pipeline/runner.ts';
 import { nextRunOf } from '../pipeline/status.ts';
 import { findJob } from './catalogue.ts';
 import type { JobDefinition, JobResult } from './defineJob.ts';
-import type { Executor, Triggered, TriggerOptions } from './executor.ts';
+import type { Executor } from './executor.ts';
 import { trackInFlightRuns } from './inFlightRuns.ts';
 import type { JobRunner } from './jobRunner.ts';
+import { createQueueClient, type QueueJobOutcome } from './queueClient.ts';
 import { QUEUE_NAME, redisConnection, waitForRedis } from './queueConnection.ts';
-import { jobOptions, type QueueJobData, syncSchedules } from './queueSchedules.ts';
+import { type QueueJobData, syncSchedules } from './queueSchedules.ts';
 import { afterAttempt, retryDelayMs } from './retryPolicy.ts';
 
 export interface QueueWorkerOptions {
@@ -50,11 +42,7 @@ export interface QueueExecutorDeps {
   retryBaseMs?: number;
 }
 
-/**
- * What a queued job returns to BullMQ (and Bull Board): the job's result; for a tick (a job scheduler's job), the
- * run it enqueued or why it enqueued none.
- */
-export type QueueJobOutcome = JobResult & { enqueued?: string; skipped?: string };
+export type { QueueJobOutcome } from './queueClient.ts';
 
 const DEFAULT_LOCK_MS = 30_000;
 /** A tick added by hand that finds its job busy waits this long, then tries again. */
@@ -66,11 +54,12 @@ const BUSY_DELAY_MS = 5_000;
 const MAX_LOST = 2;
 
 /**
- * The queue executor: one BullMQ queue on Redis, any number of workers on any number of machines.
- * - A job never overlaps itself: every run is added with BullMQ's deduplication id set to the job's name, which
- *   Redis holds from the add until the run finishes (retries and recoveries included). A second add while it is
- *   held adds nothing: `trigger` refuses, a scheduled tick is skipped. Job schedulers cannot carry that id, so
- *   their jobs are ticks that add the run.
+ * The queue executor, a transport: one BullMQ queue on Redis, any number of workers on any number of machines.
+ * What a job does, how long it may take, whether it is tried again and the alert are the job runner's; what is
+ * recorded, the run log's.
+ * - A job never overlaps itself (queueClient.ts): `trigger` refuses while a run of it is queued or running, and a
+ *   scheduled tick is skipped. Job schedulers cannot carry the deduplication id, so their jobs are ticks that add
+ *   the run.
  * - Whether a failed attempt is tried again or alerted on is the one policy of both executors (`afterAttempt`,
  *   retryPolicy.ts); BullMQ carries it out (attempts, and the policy's backoff as its backoff strategy).
  * - A run whose BullMQ lock is taken from it or cannot be renewed stops at its next checkpoint (inFlightRuns.ts).
@@ -88,56 +77,9 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
   const workerOptions = deps.worker === false || deps.worker === undefined ? undefined : deps.worker;
   const lockMs = workerOptions?.lockMs ?? DEFAULT_LOCK_MS;
   const jobs = new Map(deps.catalogue.map((job) => [job.name, job]));
-  const queue = new Queue<QueueJobData, QueueJobOutcome>(QUEUE_NAME, { connection, prefix });
+  const client = createQueueClient({ url, prefix, retryBaseMs, log: deps.log });
   const inFlight = trackInFlightRuns({ lockMs, log: deps.log });
   let worker: Worker<QueueJobData, QueueJobOutcome> | undefined;
-  let events: Promise<QueueEvents> | undefined;
-  let ready: Promise<void> | undefined;
-  queue.on('error', (error) => deps.log.error({ error: describeError(error) }, 'queue connection error'));
-  // Each followed job listens for the queue closing: many followers at once are normal, not a leak.
-  queue.setMaxListeners(0);
-
-  const connected = () => (ready ??= waitForRedis(queue.waitUntilReady(), url));
-
-  function openEvents(): Promise<QueueEvents> {
-    events ??= (async () => {
-      const queueEvents = new QueueEvents(QUEUE_NAME, { connection, prefix });
-      queueEvents.setMaxListeners(0);
-      queueEvents.on('error', (error) => deps.log.error({ error: describeError(error) }, 'queue events error'));
-      await waitForRedis(queueEvents.waitUntilReady(), url);
-      return queueEvents;
-    })();
-    return events;
-  }
-
-  /**
-   * Adds a run of `job` as queue job `jobId`, unless a run of it is queued or running. Returns the id of the
-   * run that holds the job's name: `jobId` when added, the other run's when not.
-   */
-  async function enqueue(job: JobDefinition, data: QueueJobData, attempts: number, jobId: string): Promise<string> {
-    const options: JobsOptions = jobOptions(attempts, retryBaseMs);
-    options.jobId = jobId;
-    options.deduplication = { id: job.name };
-    const holder = (await queue.add(job.name, data, options)).id as string;
-    if (holder === jobId || !(await finishedHolder(holder))) return holder;
-    return (await queue.add(job.name, data, options)).id as string;
-  }
-
-  /**
-   * True when the run that held the name has finished: it ended between the add and now (the name is free
-   * already), or, should it ever happen, it ended and still holds the name (BullMQ releases the name in the
-   * same script that finishes a run, so this is a guard: a name held forever would stop the job for good).
-   * A name is freed only while it still points at that run.
-   */
-  async function finishedHolder(id: string): Promise<boolean> {
-    const holder = await Job.fromId(queue, id);
-    if (!holder) return true;
-    if (!(await holder.isCompleted()) && !(await holder.isFailed())) return false;
-    if (await holder.removeDeduplicationKey()) {
-      deps.log.warn({ job: holder.name, queueJob: id }, 'freed the name of a finished run that still held it');
-    }
-    return true;
-  }
 
   /** A job scheduler's job (or one added by hand, without a deduplication id) enqueues the run it stands for. */
   async function tick(
@@ -146,7 +88,7 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     token?: string,
   ): Promise<QueueJobOutcome> {
     const jobId = randomUUID();
-    const holder = await enqueue(job, bull.data, job.retries + 1, jobId);
+    const holder = await client.enqueue(job, bull.data, job.retries + 1, jobId);
     if (holder === jobId) return { job: job.name, status: 'succeeded', runs: [], enqueued: jobId };
     if (bull.data.trigger === 'schedule') {
       deps.log.warn({ job: job.name, running: holder }, 'scheduled run skipped: the previous run is still going');
@@ -228,34 +170,12 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
   // Built only when something is logged: the common path (a run that succeeds) logs nothing here.
   const jobLog = (job: JobDefinition, id: string) => deps.log.child({ job: job.name, queueJob: id });
 
-  /** Settles with the job's result when it ends (after its retries); never rejects. */
-  async function follow(id: string, name: string): Promise<JobResult> {
-    try {
-      const queueEvents = await openEvents();
-      const bull = await Job.fromId<QueueJobData, QueueJobOutcome>(queue, id);
-      if (!bull) return { job: name, status: 'failed', runs: [], error: `queue job ${id} no longer exists` };
-      return await bull.waitUntilFinished(queueEvents);
-    } catch (error) {
-      return { job: name, status: 'failed', runs: [], error: describeError(error) };
-    }
-  }
-
-  /** Passes the progress queue job `id` reports to `onProgress`; returns the function that stops listening. */
-  async function listenForProgress(id: string, onProgress: (progress: StreamProgress) => void) {
-    const queueEvents = await openEvents();
-    const onEvent = ({ jobId, data }: { jobId: string; data: unknown }) => {
-      if (jobId === id && data && typeof data === 'object') onProgress(data as StreamProgress);
-    };
-    queueEvents.on('progress', onEvent);
-    return () => void queueEvents.off('progress', onEvent);
-  }
-
   return {
     kind: 'queue',
     async start() {
-      await connected();
+      await client.connected();
       if (deps.scheduler) {
-        const registered = await syncSchedules(queue, deps.catalogue, { retryBaseMs, log: deps.log });
+        const registered = await syncSchedules(client.queue, deps.catalogue, { retryBaseMs, log: deps.log });
         deps.log.info({ schedules: registered.map((s) => `${s.job} ${s.pattern}`) }, 'job schedulers registered (UTC)');
       }
       if (workerOptions) {
@@ -278,34 +198,8 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
         deps.log.info({ concurrency: worker.concurrency, prefix }, 'worker ready: waiting for jobs');
       }
     },
-    async trigger(name: string, options: TriggerOptions = {}): Promise<Triggered> {
-      const job = jobs.get(name) ?? findJob(deps.catalogue, name);
-      await connected();
-      const id = randomUUID();
-      // Listened for before the job exists (its id is chosen here), so no progress report is missed.
-      const stopListening = options.onProgress ? await listenForProgress(id, options.onProgress) : undefined;
-      const data: QueueJobData = { trigger: options.trigger ?? 'manual', args: options.args ?? {} };
-      let holder: string;
-      try {
-        holder = await enqueue(job, data, (options.retries ?? job.retries) + 1, id);
-      } catch (error) {
-        stopListening?.();
-        throw error;
-      }
-      if (holder !== id) {
-        stopListening?.();
-        const message = `Job ${name} is already running (queue job ${holder}): wait for it to finish`;
-        throw new EtlError('ETL_JOB_ALREADY_RUNNING', message, { retryable: true });
-      }
-      // Followed lazily otherwise: a caller that only enqueues (the bench, the API) opens no event stream.
-      let done = stopListening ? follow(id, name).finally(stopListening) : undefined;
-      return {
-        id,
-        get done() {
-          done ??= follow(id, name);
-          return done;
-        },
-      };
+    async trigger(name, options = {}) {
+      return client.trigger(jobs.get(name) ?? findJob(deps.catalogue, name), options);
     },
     nextRun(name) {
       return nextRunOf(jobs.get(name)?.schedule ?? null);
@@ -313,8 +207,7 @@ export function createQueueExecutor(deps: QueueExecutorDeps): Executor {
     async stop() {
       inFlight.stopAll();
       await worker?.close();
-      await (await events?.catch(() => undefined))?.close();
-      await queue.close();
+      await client.close();
     },
   };
 }
