@@ -22,6 +22,7 @@ async function serverWithClock(app: App) {
   return {
     server,
     get: (path: string, headers: Record<string, string> = {}) => fetch(`${url}${path}`, { headers }),
+    head: (path: string) => fetch(`${url}${path}`, { method: 'HEAD' }),
     advance: (by: number) => {
       ms += by;
     },
@@ -83,7 +84,7 @@ describe.each(POSTGRES_ENGINES)('API answer cache on %s', (engine) => {
     await sandbox?.close();
   });
 
-  it('behavior: every GET of the API carries an ETag and Cache-Control; If-None-Match with it answers 304, no body', async () => {
+  it('behavior: every GET (and HEAD) of the API carries an ETag and Cache-Control; If-None-Match with it answers 304, no body', async () => {
     const cases = [
       { path: NEWEST_HOUR, control: `public, max-age=${VERSION_CHECK_MS / 1000}` },
       { path: '/api/market?limit=5', control: `public, max-age=${VERSION_CHECK_MS / 1000}` },
@@ -99,6 +100,13 @@ describe.each(POSTGRES_ENGINES)('API answer cache on %s', (engine) => {
       const etag = first.headers.get('etag');
       expect(etag, path).toMatch(/^"[\w-]{27}"$/);
       expect(first.headers.get('cache-control'), path).toBe(control);
+
+      // HEAD answers the same headers, without the body.
+      const head = await api.head(path);
+      expect(head.status, path).toBe(200);
+      expect(head.headers.get('etag'), path).toBe(etag);
+      expect(head.headers.get('cache-control'), path).toBe(control);
+      expect(await head.text(), path).toBe('');
 
       const again = await api.get(path, { 'if-none-match': etag as string });
       expect(again.status, path).toBe(304);

@@ -226,14 +226,16 @@ export function registerResponseCache(server: FastifyInstance, options: Response
   const release = (request: FastifyRequest) => tickets.get(request)?.settle(undefined);
 
   server.addHook('onRoute', (route: RouteOptions) => {
-    if (route.method !== 'GET' || !route.url?.startsWith('/api/')) return;
+    // HEAD too: Fastify's own HEAD route of each GET runs the same handler, and must answer the same headers.
+    if ((route.method !== 'GET' && route.method !== 'HEAD') || !route.url?.startsWith('/api/')) return;
     const cached = CACHED_PREFIXES.some((prefix) => route.url?.startsWith(prefix));
     if (cached) {
       route.onRequest = [...hooksOf(route.onRequest), fromCache];
       route.onResponse = [...hooksOf(route.onResponse), async (request) => release(request)];
       route.onRequestAbort = [...hooksOf(route.onRequestAbort), async (request) => release(request)];
     }
-    route.onSend = [...hooksOf(route.onSend), cached ? storeAnswer : tagOnly];
+    // First of the route's own: Fastify's HEAD routes end their list with a hook that drops the body.
+    route.onSend = [cached ? storeAnswer : tagOnly, ...hooksOf(route.onSend)];
   });
 }
 
