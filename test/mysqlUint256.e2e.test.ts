@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeAbiParameters, encodeEventTopics, type Hex, parseAbiItem } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uintOrder, uintSum } from '../src/db/uint256.ts';
@@ -17,7 +20,7 @@ import {
 import { createLogDecoder } from '../src/sources/evm/events/decodeLog.ts';
 import { refreshRollups } from '../src/transforms/refreshRollups.ts';
 import { testConfig } from './helpers/config.ts';
-import { type EngineName, openTestDb, type TestDb } from './helpers/databases.ts';
+import { count, type EngineName, openTestDb, type TestDb } from './helpers/databases.ts';
 
 const MAX = 2n ** 256n - 1n;
 /** Amounts whose text order is not their numeric order, around the 39-digit split of MySQL's sum, and the extremes. */
@@ -213,6 +216,55 @@ describe.each(ENGINES)('evm-events of an ERC-20 minting 2^256−1, against anvil
       expect(rows.map((r) => [r.block_hash, Number(r.log_index), String(r.v)]).sort(), table).toEqual(want);
     }
   }
+
+  it('behavior: a contract set defined at run time (EVM_EVENTS_FILE) gets its table made for the engine, loads exactly, reruns add 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ce-events-'));
+    const file = join(dir, 'sets.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        {
+          name: 'mine',
+          chainId: 31337,
+          addresses: [driver.token],
+          abi: ['event Transfer(address indexed from, address indexed to, uint256 value)'],
+          startBlock: 0,
+        },
+      ]),
+    );
+    const config = testConfig({
+      EVM_RPC_URLS: anvil.url,
+      EVM_EVENTS: '',
+      EVM_EVENTS_FILE: file,
+      EVM_START_BLOCK: '0',
+      EVM_EVENTS_RANGE: '4',
+    });
+    const log = silentLogger();
+    const ctx = {
+      config,
+      db: t.db,
+      log,
+      runner: createRunner({ db: t.db, log }),
+      signal: new AbortController().signal,
+    };
+    const runFile = () => runEvmEvents({ ...ctx, trigger: 'manual', args: {} }, { retry: { baseMs: 1 } });
+    const first = await runFile();
+    expect(first.status, first.error).toBe('succeeded');
+    const logs = await anvil.rpc<{ blockHash: string; logIndex: string; data: string }[]>('eth_getLogs', [
+      { fromBlock: '0x0', toBlock: 'latest', address: driver.token },
+    ]);
+    const table = `${t.db.schemas.staging}.evm_event_mine_transfer`;
+    const rows = await t.db.query<{ block_hash: string; log_index: number; v: unknown }>(
+      `SELECT block_hash, log_index, "value" AS v FROM ${table}`,
+    );
+    expect(rows.map((r) => [r.block_hash, Number(r.log_index), String(r.v)]).sort()).toEqual(
+      logs.map((l) => [l.blockHash, Number(l.logIndex), BigInt(l.data).toString()]).sort(),
+    );
+    expect(rows.some((r) => String(r.v) === MAX.toString())).toBe(true);
+    const again = await runFile();
+    expect(again.status, again.error).toBe('succeeded');
+    expect(await count(t.db, table)).toBe(rows.length);
+  });
 
   it('behavior: the mint loads exactly into staging and erc20_transfers; a reorg leaves exactly the canonical logs', async () => {
     const first = await run();

@@ -4,13 +4,12 @@ import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from '../../test/hel
 import { silentLogger } from '../internal/logger.ts';
 import { eventTarget } from '../pipeline/evm/eventsStore.ts';
 import { createRunner } from '../pipeline/runner.ts';
-import { eventSpec, eventTableDdl, parseEvent } from '../sources/evm/events/abi.ts';
+import { eventSpec, parseEvent } from '../sources/evm/events/abi.ts';
 import { EVM_COLUMNS, EVM_KEYS } from '../sources/evm/rows.ts';
 import { applyPartitionRetention, applyRetention } from '../transforms/retention.ts';
+import { eventTableStatements } from './eventTables.ts';
 import { migrate, migrationsFolder, readSqlFiles } from './migrate.ts';
 import {
-  BLOCK_PARTITION_CLAUSE,
-  defaultPartitionDdl,
   listPartitions,
   preparePartitions,
   splitDefaultPartition,
@@ -326,16 +325,16 @@ describe.each(POSTGRES_ENGINES)('range partitions on %s', (engine) => {
 
   it('behavior: an event table created at run time with the helpers is partitioned and loads into its ranges', async () => {
     const spec = eventSpec('demo', parseEvent('event Ping(address indexed who, uint256 n)'));
-    const plainDdl = eventTableDdl('staging', spec);
-    const key = 'PRIMARY KEY (chain_id, block_hash, log_index)\n);';
-    expect(plainDdl).toContain(key);
-    const ddl = plainDdl.replace(
-      key,
-      `PRIMARY KEY (chain_id, block_hash, log_index, block_number)\n) ${BLOCK_PARTITION_CLAUSE};`,
+    const ddl = eventTableStatements(
+      db,
+      'staging',
+      spec.table,
+      spec.columns.map((c) => ({ name: c.name, type: c.sqlType })),
+      undefined,
     );
-    await db.exec(`${ddl}\n${defaultPartitionDdl('staging', spec.table)}`);
+    for (const statement of ddl) await db.exec(statement);
     // Run again, as ensureEventTables may: nothing changes, nothing fails.
-    await db.exec(`${ddl}\n${defaultPartitionDdl('staging', spec.table)}`);
+    for (const statement of ddl) await db.exec(statement);
     const target = eventTarget(db.schemas, spec);
     const rows = [999_999, 1_000_000].map((n) => [9, n, hash(`b${n}`), 0, hash(`t${n}`), 0, '0xe', NOW, '0xa', '5']);
     const load = () =>

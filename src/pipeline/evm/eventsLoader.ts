@@ -145,7 +145,7 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
   await session.commit({
     writes: options.tokens?.length ? [tokenWrite(schemas, chainId, options.tokens)] : [],
     extracted: 0,
-    before: (tx) => ensureEventTables(tx, schemas, specs),
+    before: (tx) => ensureEventTables(tx, db, specs),
   });
 
   function toRows(range: LogRange): DecodedRange {

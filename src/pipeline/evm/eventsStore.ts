@@ -1,6 +1,7 @@
+import { eventTableStatements } from '../../db/eventTables.ts';
 import { columnsOfTables } from '../../db/introspect.ts';
-import type { Queryable, Schemas, WriteTarget } from '../../db/types.ts';
-import { EVENT_KEY, type EventSpec, eventTableColumns, eventTableDdl } from '../../sources/evm/events/abi.ts';
+import type { Db, Queryable, Schemas, WriteTarget } from '../../db/types.ts';
+import { EVENT_KEY, type EventSpec, eventTableColumns } from '../../sources/evm/events/abi.ts';
 import type { Token } from '../../sources/evm/events/contracts.ts';
 import { rowValues, tableWrite } from '../../tables/defineTable.ts';
 import { evmTokens } from '../../tables/evm.ts';
@@ -16,19 +17,27 @@ export function eventTarget(schemas: Schemas, spec: EventSpec): WriteTarget {
 }
 
 /**
- * Creates the tables of events whose table is missing, and widens those missing an argument's column. Only
- * when something is missing: `ALTER TABLE` locks the table against readers even when it changes nothing.
+ * Creates the tables of events whose table is missing (partitioned by block where the engine partitions, see
+ * db/eventTables.ts), and widens those missing an argument's column. Only when something is missing: `ALTER TABLE`
+ * locks the table against readers even when it changes nothing. On MySQL the DDL commits on its own: it runs in
+ * the run's first checkpoint, before any data.
  */
-export async function ensureEventTables(tx: Queryable, schemas: Schemas, specs: readonly EventSpec[]): Promise<void> {
+export async function ensureEventTables(
+  tx: Queryable,
+  db: Pick<Db, 'dialect' | 'schemas'>,
+  specs: readonly EventSpec[],
+): Promise<void> {
+  const { staging } = db.schemas;
   const tables = await columnsOfTables(
     tx,
-    schemas.staging,
+    staging,
     specs.map((s) => s.table),
   );
-  const have = new Set([...tables].flatMap(([table, columns]) => columns.map((c) => `${table}.${c.name}`)));
   for (const spec of specs) {
-    if (spec.columns.every((c) => have.has(`${spec.table}.${c.name}`)) && have.has(`${spec.table}.chain_id`)) continue;
-    await tx.exec(eventTableDdl(schemas.staging, spec));
+    const existing = tables.get(spec.table);
+    const have = existing && new Set(existing.map((c) => c.name));
+    const columns = spec.columns.map((c) => ({ name: c.name, type: c.sqlType }));
+    for (const statement of eventTableStatements(db, staging, spec.table, columns, have)) await tx.exec(statement);
   }
 }
 

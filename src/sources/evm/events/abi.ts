@@ -7,8 +7,8 @@ export interface EventColumn {
   name: string;
   param: AbiParameter;
   indexed: boolean;
-  /** PostgreSQL type: see `sqlTypeOf`. */
-  sqlType: string;
+  /** The column's logical type (db/columnTypes.ts names each engine's): see `sqlTypeOf`. */
+  sqlType: EventColumnType;
 }
 
 /** An event of a contract set, with the table it loads into. */
@@ -44,17 +44,21 @@ const snake = (name: string) =>
     .replace(/^_+|_+$/g, '')
     .toLowerCase();
 
+/** The logical column types of decoded arguments (a subset of db/columnTypes.ts's, which maps them per engine). */
+export type EventColumnType = 'uint256' | 'int256' | 'boolean' | 'jsonb' | 'text';
+
 /**
- * The column type of an argument: uint/int → numeric(78,0) (every int256 fits, exactly), address → text (lowercase
- * hex), bool → boolean, bytes/bytesN → text (hex), string → text, arrays and tuples → jsonb. An indexed argument of
- * a dynamic type is only its keccak256 in the log (a topic): text.
+ * The column type of an argument: uint → uint256, int → int256 (exact on every engine: numeric(78,0), or canonical
+ * decimal text on MySQL), address → text (lowercase hex), bool → boolean, bytes/bytesN → text (hex), string → text,
+ * arrays and tuples → jsonb. An indexed argument of a dynamic type is only its keccak256 in the log (a topic): text.
  */
-export function sqlTypeOf(param: AbiParameter, indexed: boolean): string {
+export function sqlTypeOf(param: AbiParameter, indexed: boolean): EventColumnType {
   const { type } = param;
   const dynamic = type === 'string' || type === 'bytes' || type.endsWith(']') || type.startsWith('tuple');
   if (indexed && dynamic) return 'text';
   if (type.endsWith(']') || type.startsWith('tuple')) return 'jsonb';
-  if (/^u?int\d*$/.test(type)) return 'numeric(78,0)';
+  if (/^uint\d*$/.test(type)) return 'uint256';
+  if (/^int\d*$/.test(type)) return 'int256';
   if (type === 'bool') return 'boolean';
   return 'text';
 }
@@ -94,34 +98,6 @@ export function eventSpec(set: string, event: AbiEvent): EventSpec {
 }
 
 const quote = (name: string) => `"${name}"`;
-
-/**
- * The table of an event, created when absent and widened when the ABI grew (a column per new argument, NULL in
- * the rows loaded before). Keyed by (chain id, block hash, log index): a log is the same log only in its block.
- * Idempotent: run before every load; the migration of the shipped sets holds the same statements.
- */
-export function eventTableDdl(schema: string, spec: EventSpec): string {
-  const table = `${schema}.${spec.table}`;
-  const decoded = spec.columns.map((c) => `  ${quote(c.name)} ${c.sqlType},`).join('\n');
-  return [
-    `CREATE TABLE IF NOT EXISTS ${table} (
-  chain_id     bigint NOT NULL,
-  block_number bigint NOT NULL,
-  block_hash   text COLLATE "C" NOT NULL,
-  log_index    integer NOT NULL,
-  tx_hash      text NOT NULL,
-  tx_index     integer NOT NULL,
-  emitter      text NOT NULL,
-  block_time   timestamptz,
-${decoded}
-  loaded_at    timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (chain_id, block_hash, log_index)
-);`,
-    ...spec.columns.map((c) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${quote(c.name)} ${c.sqlType};`),
-    `CREATE INDEX IF NOT EXISTS ${spec.table.slice(0, 55)}_blk_idx ON ${table} (chain_id, block_number);`,
-    `CREATE INDEX IF NOT EXISTS ${spec.table.slice(0, 55)}_tx_idx ON ${table} (tx_hash);`,
-  ].join('\n');
-}
 
 /** Every column of an event table in load order (quoted where the argument's name needs it). */
 export function eventTableColumns(spec: EventSpec): string[] {
