@@ -64,10 +64,13 @@ describe('database faults (PostgreSQL)', () => {
         )
       ).rows[0]?.n,
     );
+  // The markets stream's runs: the job's next step (the market_latest refresh) records a run of its own, which may
+  // finish after a test has moved on.
   const runs = async (where: string, params: unknown[] = []) =>
     (
       await sql.query<RunRecord>(
-        `SELECT id, status, error, rows_loaded, rows_extracted FROM etl.runs WHERE job = '${JOB}' AND ${where} ORDER BY id`,
+        `SELECT id, status, error, rows_loaded, rows_extracted FROM etl.runs
+         WHERE job = '${JOB}' AND stream = 'coingecko.markets' AND ${where} ORDER BY id`,
         params,
       )
     ).rows;

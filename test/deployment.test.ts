@@ -154,7 +154,7 @@ describe('the built CLI', () => {
     const outDir = join(root, 'dist');
     const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, encoding: 'utf8' });
     expect(build.status, build.stderr).toBe(0);
-    for (const file of ['cli/main.js', 'db/migrations/0001_etl.sql', 'transforms/models/0001_prices_rollups.sql']) {
+    for (const file of ['cli/main.js', 'db/migrations/0001_etl.sql', 'transforms/models/0002_market_overview.sql']) {
       expect(existsSync(join(outDir, file)), file).toBe(true);
     }
     const help = spawnSync(process.execPath, [join(outDir, 'cli', 'main.js'), '--help'], { encoding: 'utf8' });

@@ -142,7 +142,11 @@ export default {
 function window_(state) {
   if (state.range === 'custom') return { from: state.from || undefined, to: state.to || undefined };
   const days = RANGES[state.range];
-  return days === null ? {} : { from: new Date(Date.now() - days * 86_400_000).toISOString() };
+  if (days === null) return {};
+  // Up to the next whole hour: rows sit on hours, so the answer is the same, and the URL stays the same for an hour,
+  // which lets the API's answer cache and the browser reuse it.
+  const from = Math.ceil((Date.now() - days * 86_400_000) / 3_600_000) * 3_600_000;
+  return { from: new Date(from).toISOString() };
 }
 
 function drawPrice(el, state, points) {
