@@ -1,8 +1,9 @@
+import type { Common } from './common.ts';
 import { type Config, configSecrets } from './config.ts';
 import { createDatabase } from './db/createDatabase.ts';
 import { migrate } from './db/migrate.ts';
 import type { Db } from './db/types.ts';
-import type { Clock } from './internal/clock.ts';
+import { type Clock, systemClock } from './internal/clock.ts';
 import type { Logger } from './internal/logger.ts';
 import { createMetrics, type Metrics } from './internal/metrics.ts';
 import { createAlertSender } from './jobs/alerts.ts';
@@ -17,6 +18,8 @@ import { applyModels } from './transforms/applyModels.ts';
 
 /** Everything a command needs, built once from config: the database, the runner, the jobs and an executor. */
 export interface App {
+  /** The dependencies every factory was given (see common.ts). */
+  common: Common;
   config: Config;
   log: Logger;
   db: Db;
@@ -57,11 +60,20 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     await migrate(db, { reset: config.dev, log });
     await applyModels(db);
   }
-  const metrics = createMetrics();
-  let commits = 0;
-  const runner = createRunner({
+  // Aborted when the app closes: every command's shutdown (internal/shutdown.ts) ends by closing it.
+  const stopping = new AbortController();
+  const common: Common = {
+    config,
     db,
     log,
+    metrics: createMetrics(),
+    now: options.now ?? systemClock,
+    shutdown: stopping.signal,
+  };
+  const { metrics } = common;
+  let commits = 0;
+  const runner = createRunner({
+    ...common,
     hooks: {
       ...metrics.runnerHooks,
       runFinished(result) {
@@ -83,13 +95,12 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     config.runHeartbeatMs,
   );
   watch.unref();
-  const catalogue = buildCatalogue({ config, log, onResponse: metrics.upstreamResponse, now: options.now });
-  const alerts = createAlertSender({ config, log });
+  common.shutdown.addEventListener('abort', () => clearInterval(watch), { once: true });
+  const catalogue = buildCatalogue({ ...common, onResponse: metrics.upstreamResponse });
+  const alerts = createAlertSender(common);
   const onFinalFailure = options.onFinalFailure ?? alerts.jobFailed;
   const jobRunner = createJobRunner({
-    config,
-    db,
-    log,
+    ...common,
     runner,
     onFinalFailure,
     retryBaseMs: options.retryBaseMs,
@@ -97,16 +108,15 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
   // BullMQ and its Redis client load only when REDIS_URL asks for them (~0.2 s of start-up otherwise).
   const executor = config.queue.redisUrl
     ? (await import('./jobs/queueExecutor.ts')).createQueueExecutor({
-        config,
+        ...common,
         catalogue,
         jobRunner,
-        db,
-        log,
         retryBaseMs: options.retryBaseMs,
         ...options.queue,
       })
-    : createInlineExecutor({ catalogue, jobRunner, log });
+    : createInlineExecutor({ ...common, catalogue, jobRunner });
   return {
+    common,
     config,
     log,
     db,
@@ -117,7 +127,7 @@ export async function createApp(options: CreateAppOptions): Promise<App> {
     metrics,
     commits: () => commits,
     async close() {
-      clearInterval(watch);
+      stopping.abort('shutdown');
       await executor.stop();
       await alerts.close();
       if (!options.db) await db.close();

@@ -3,6 +3,7 @@
  * them in. Everything else under src/ is internal and may change without notice.
  */
 export { type App, type CreateAppOptions, createApp } from './app.ts';
+export type { Common } from './common.ts';
 export { type Config, loadConfig } from './config.ts';
 export type { Db, Queryable, Schemas } from './db/types.ts';
 export { type ErrorCode, EtlError, isEtlError } from './internal/errors.ts';

@@ -5,13 +5,15 @@ import { sourceModules } from '../test/helpers/sourceModules.ts';
 
 /**
  * Imports point one way (ARCHITECTURE rule 11): cli → server → app → jobs → lake → pipeline → sources / transforms →
- * db → tables → config → internal. Each top-level part of src/ names the parts it may import; anything else is a wrong-way
+ * common → db → tables → config → internal. Each top-level part of src/ names the parts it may import; anything else is a wrong-way
  * import. Type-only imports count too: a type is a dependency like any other.
  */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   internal: [],
   // Table declarations are plain data every part may read (tables/defineTable.ts).
   tables: [],
+  // The dependencies object every factory takes a Pick of (common.ts): types only.
+  common: ['db', 'tables', 'config', 'internal'],
   config: ['internal'],
   db: ['tables', 'config', 'internal'],
   // Sources never touch the database or the pipeline: they yield records, the runner loads them.
@@ -19,14 +21,14 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   // The emulators share the upstreams' constants (addresses, token lists) with the sources.
   sandbox: ['sources', 'tables', 'config', 'internal'],
   transforms: ['db', 'tables', 'config', 'internal'],
-  pipeline: ['sources', 'db', 'tables', 'config', 'internal'],
+  pipeline: ['sources', 'common', 'db', 'tables', 'config', 'internal'],
   // The lake is a sink beside the pipeline: it reads staging and writes files (S3 through the sources' client).
-  lake: ['pipeline', 'sources', 'db', 'tables', 'config', 'internal'],
-  jobs: ['lake', 'pipeline', 'sources', 'transforms', 'db', 'tables', 'config', 'internal'],
-  app: ['jobs', 'lake', 'pipeline', 'sources', 'transforms', 'db', 'tables', 'config', 'internal'],
-  server: ['app', 'jobs', 'pipeline', 'transforms', 'db', 'tables', 'config', 'internal'],
+  lake: ['pipeline', 'sources', 'common', 'db', 'tables', 'config', 'internal'],
+  jobs: ['lake', 'pipeline', 'sources', 'transforms', 'common', 'db', 'tables', 'config', 'internal'],
+  app: ['jobs', 'lake', 'pipeline', 'sources', 'transforms', 'common', 'db', 'tables', 'config', 'internal'],
+  server: ['app', 'jobs', 'pipeline', 'transforms', 'common', 'db', 'tables', 'config', 'internal'],
   // The public surface (src/index.ts) re-exports from every part a source or job is written against.
-  index: ['app', 'jobs', 'pipeline', 'sources', 'db', 'tables', 'config', 'internal'],
+  index: ['app', 'jobs', 'pipeline', 'sources', 'common', 'db', 'tables', 'config', 'internal'],
   cli: [
     'server',
     'app',
@@ -36,6 +38,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'sources',
     'transforms',
     'sandbox',
+    'common',
     'db',
     'tables',
     'config',
@@ -135,7 +138,7 @@ describe('layering of src/', () => {
     expect(wrongWayImports(planted)).toEqual([
       'sources/coingecko/client.ts imports pipeline/runner.ts (sources may import tables, config, internal)',
       'db/migrate.ts imports jobs/catalogue.ts (db may import tables, config, internal)',
-      'jobs/catalogue.ts imports server/deps.ts (jobs may import lake, pipeline, sources, transforms, db, tables, config, internal)',
+      'jobs/catalogue.ts imports server/deps.ts (jobs may import lake, pipeline, sources, transforms, common, db, tables, config, internal)',
     ]);
     // jobs → server closes the circle server → app → jobs.
     expect(partCircles([...edges, { from: 'jobs/catalogue.ts', to: 'server/deps.ts' }])).toEqual([

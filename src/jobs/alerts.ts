@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nodemailer from 'nodemailer';
+import type { Common } from '../common.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../internal/logger.ts';
 import { redactUrl } from '../internal/redact.ts';
@@ -29,8 +30,8 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
  * `SMTP_URL` and `ALERT_EMAIL_TO` are set (nodemailer), and always to the log.
  */
 export function createAlertSender(deps: {
-  config: Pick<Config, 'alerts'>;
-  log: Logger;
+  config: Pick<Common['config'], 'alerts'>;
+  log: Common['log'];
   /** Base of the backoff between webhook attempts (default 1 s); tests shorten it. */
   retryBaseMs?: number;
 }): AlertSender {

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import type { Common } from '../common.ts';
 import type { Config } from '../config.ts';
 import { type EngineAdapter, engineOf, engineOfUrl } from '../db/engines.ts';
 import type { Clock } from '../internal/clock.ts';
@@ -13,12 +14,9 @@ import { lakeJobs } from './lakeJobs.ts';
 import { qualityJobs } from './qualityJobs.ts';
 import { warehouseJobs } from './warehouseJobs.ts';
 
-export interface CatalogueDeps {
-  config: Config;
-  log: Logger;
+export interface CatalogueDeps extends Pick<Common, 'config' | 'log'>, Partial<Pick<Common, 'now'>> {
+  /** Called with every upstream answer's status (the metrics' per-upstream counters). */
   onResponse?: (upstream: string, status: number) => void;
-  /** What the jobs take for "now" when they decide by the calendar; default the system clock. */
-  now?: Clock;
 }
 
 /** Every job the product knows, each defined once; `SCHEDULE_<JOB>` overrides a schedule, `off` disables it. */

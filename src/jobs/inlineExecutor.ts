@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import type { Common } from '../common.ts';
 import { EtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';
 import { findJob } from './catalogue.ts';
@@ -10,11 +11,9 @@ import type { JobRunner } from './jobRunner.ts';
  * The default executor: croner schedules in this process (UTC), jobs run here.
  * A job never overlaps itself: a tick that finds it running is skipped, a manual trigger is refused.
  */
-export function createInlineExecutor(deps: {
-  catalogue: readonly JobDefinition[];
-  jobRunner: JobRunner;
-  log: Logger;
-}): Executor {
+export function createInlineExecutor(
+  deps: Pick<Common, 'log'> & { catalogue: readonly JobDefinition[]; jobRunner: JobRunner },
+): Executor {
   const running = new Map<string, Promise<JobResult>>();
   const crons = new Map<string, Cron>();
   const stopping = new AbortController();

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Common } from '../common.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import { linkedAbort } from '../internal/abort.ts';
@@ -10,10 +11,7 @@ import type { TriggerOptions } from './executor.ts';
 import { type AttemptScope, openAttempt, type QueueRun } from './queueAttempt.ts';
 import { afterAttempt } from './retryPolicy.ts';
 
-export interface JobRunnerDeps {
-  config: Config;
-  db: Db;
-  log: Logger;
+export interface JobRunnerDeps extends Pick<Common, 'config' | 'db' | 'log'> {
   runner: Runner;
   /** Called once when a job has failed after all its retries. */
   onFinalFailure?: (result: JobResult, job: JobDefinition) => Promise<void> | void;

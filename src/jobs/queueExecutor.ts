@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, type Job, type JobsOptions, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import type { Common } from '../common.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import { describeError, EtlError } from '../internal/errors.ts';
@@ -28,12 +29,9 @@ export interface QueueWorkerOptions {
   lockMs?: number;
 }
 
-export interface QueueExecutorDeps {
-  config: Config;
+export interface QueueExecutorDeps extends Pick<Common, 'config' | 'db' | 'log'> {
   catalogue: readonly JobDefinition[];
   jobRunner: JobRunner;
-  db: Db;
-  log: Logger;
   /** `start()` registers the catalogue's schedules as BullMQ job schedulers (`crypto-etl scheduler`). */
   scheduler?: boolean;
   /** `start()` processes jobs in this process (`crypto-etl worker`). */

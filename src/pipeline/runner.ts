@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Common } from '../common.ts';
 import { creatingPartitions, preparePartitions } from '../db/partitions.ts';
 import type { Db, Queryable, WriteTarget } from '../db/types.ts';
 import { readWatermark, writeWatermark } from '../db/watermarks.ts';
@@ -141,9 +142,7 @@ export interface Runner {
   abandonStale(): Promise<AbandonedRun[]>;
 }
 
-export interface CreateRunnerOptions {
-  db: Db;
-  log: Logger;
+export interface CreateRunnerOptions extends Pick<Common, 'db' | 'log'> {
   hooks?: RunnerHooks;
   /** Configured keys and tokens: scrubbed from every error, reject and sample before it is stored. */
   secrets?: readonly (string | undefined)[];
