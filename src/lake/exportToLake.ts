@@ -10,10 +10,14 @@ import type { Logger } from '../internal/logger.ts';
 import { type LakeColumn, lakeColumns } from './columns.ts';
 import type { LakeDestination } from './destination.ts';
 import { openDuckDb } from './duckdb.ts';
+
 import { MANIFEST_PATH, manifestRows, parseManifest, serializeManifest } from './manifest.ts';
 import { changedPartitions, highWatermark, type LakePartition, partitionSelect } from './partitions.ts';
 import type { LakeTable } from './tables.ts';
 import { csvToParquet } from './writeParquet.ts';
+
+/** DuckDB's memory limit during an export (bench/export.ts: 96 MB keeps 1M-row partitions near 300 MB of RSS). */
+const EXPORT_DUCKDB_MB = 96;
 
 export interface ExportOptions {
   db: Db;
@@ -66,7 +70,10 @@ export async function exportToLake(options: ExportOptions): Promise<TableExport[
   await rm(destination.workDir, { recursive: true, force: true });
   await mkdir(destination.workDir, { recursive: true });
   const manifest = parseManifest(await destination.readText(MANIFEST_PATH));
-  const duck = await openDuckDb();
+  // DuckDB's memory, and so the export's: with Node and the COPY beside it the process stays near 300 MB, and a row
+  // group (held decoded in memory before it is written) is kept to a quarter of it, or a large partition runs
+  // DuckDB out of memory (1M logs in one block range at 128 MB row groups did, under a 256 MB limit).
+  const duck = await openDuckDb({ memoryLimit: `${EXPORT_DUCKDB_MB}MB` });
   const results: TableExport[] = [];
   let seq = 0;
   try {
@@ -128,7 +135,7 @@ export async function exportToLake(options: ExportOptions): Promise<TableExport[
             const parquet = csv.replace(/\.csv$/, '.parquet.tmp');
             const written = await csvToParquet(duck, csv, parquet, columns, {
               rows,
-              rowGroupBytes: options.rowGroupBytes,
+              rowGroupBytes: Math.min(options.rowGroupBytes, (EXPORT_DUCKDB_MB * 1024 * 1024) / 4),
             });
             await rm(csv, { force: true });
             await destination.putFile(parquet, file);
