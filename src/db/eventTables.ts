@@ -31,7 +31,10 @@ export function eventTableStatements(
     return columns.filter((c) => !existing.has(c.name)).map((c) => `ALTER TABLE ${qualified} ADD COLUMN ${define(c)}`);
   }
   const decoded = columns.map((c) => `  ${define(c)},`).join('\n');
+  // Index names end at 63 (PostgreSQL) or 64 (MySQL) characters: the table's name is cut to fit its suffix (the
+  // same names as the tables created before, so IF NOT EXISTS finds them).
   const index = table.slice(0, 55);
+  const loadedIndex = `${table.slice(0, 52)}_loaded_idx`;
   if (db.dialect === 'mysql') {
     const hex = (n: number) => `varchar(${n}) CHARACTER SET ascii COLLATE ascii_bin NOT NULL`;
     return [
@@ -49,7 +52,7 @@ ${decoded}
   PRIMARY KEY (chain_id, block_hash, log_index),
   INDEX ${index}_blk_idx (chain_id, block_number),
   INDEX ${index}_tx_idx (tx_hash),
-  INDEX ${index}_loaded_idx (loaded_at)
+  INDEX ${loadedIndex} (loaded_at)
 )`,
     ];
   }
@@ -70,6 +73,6 @@ ${decoded}
     defaultPartitionDdl(schema, table),
     `CREATE INDEX IF NOT EXISTS ${index}_blk_idx ON ${qualified} (chain_id, block_number)`,
     `CREATE INDEX IF NOT EXISTS ${index}_tx_idx ON ${qualified} (tx_hash)`,
-    `CREATE INDEX IF NOT EXISTS ${index}_loaded_idx ON ${qualified} (loaded_at)`,
+    `CREATE INDEX IF NOT EXISTS ${loadedIndex} ON ${qualified} (loaded_at)`,
   ];
 }
