@@ -46,7 +46,7 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
   afterEach(async () => {
     clock.fixedMs = undefined;
     await t.db.exec(
-      'TRUNCATE staging.coingecko_markets, staging.coingecko_prices, etl.rejects, etl.watermarks, etl.schema_changes',
+      'TRUNCATE staging.coingecko_markets, staging.coingecko_prices, warehouse.market_latest, etl.rejects, etl.watermarks, etl.schema_changes',
     );
   });
 

@@ -123,6 +123,30 @@ describe('MariaDB as the warehouse', () => {
     ]);
     // DATETIME holds UTC: the instant read back is the one written.
     expect(top[0]?.last_updated.getTime()).toBe(Math.floor(NOW / 60_000) * 60_000);
+
+    // market_latest keeps the newest snapshot: an older one loaded later does not replace it, a newer one does
+    // (a coin of its own, removed after, so the ranking the next tests read is the emulator's).
+    const latest = async () =>
+      (
+        await t.db.query<{ current_price: string; snapshot_at: Date }>(
+          `SELECT current_price, snapshot_at FROM ${s.warehouse}.market_latest WHERE coin_id = 'zz-probe'`,
+        )
+      )[0];
+    const insert = async (at: number, price: string) => {
+      await t.db.query(
+        `INSERT INTO ${s.staging}.coingecko_markets (coin_id, vs_currency, last_updated, symbol, name, current_price, snapshot_at)
+         VALUES ('zz-probe', 'usd', $1, 'zz', 'Probe', $2, $1)`,
+        [new Date(at), price],
+      );
+      await refreshRollups(t.db, ROLLUPS);
+      return latest();
+    };
+    expect(Number((await insert(NOW, '2'))?.current_price)).toBe(2);
+    expect(Number((await insert(NOW - 86_400_000, '1.5'))?.current_price)).toBe(2);
+    const newer = await insert(NOW + 3_600_000, '123456.25');
+    expect([Number(newer?.current_price), newer?.snapshot_at.getTime()]).toEqual([123456.25, NOW + 3_600_000]);
+    await t.db.query(`DELETE FROM ${s.staging}.coingecko_markets WHERE coin_id = 'zz-probe'`);
+    await t.db.query(`DELETE FROM ${s.warehouse}.market_latest WHERE coin_id = 'zz-probe'`);
   });
 
   it('behavior: prices load hourly points from the watermark, and the daily rollup matches them exactly', async () => {

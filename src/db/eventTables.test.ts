@@ -20,6 +20,24 @@ describe('eventTableStatements', () => {
     },
   );
 
+  it('behavior: two long tables that share their first 55 characters get different index names', () => {
+    const names = (t: string) =>
+      [
+        ...eventTableStatements({ dialect: 'postgres' }, 's', t, columns, undefined)
+          .join('\n')
+          .matchAll(/INDEX IF NOT EXISTS (\w+)/g),
+      ].map((m) => m[1]);
+    const stem = `evm_event_${'x'.repeat(45)}`;
+    const [a, b] = [names(`${stem}_transfer_single`), names(`${stem}_transfer_batch`)];
+    for (const name of a) expect(b).not.toContain(name);
+    // A short name keeps the names the tables created before had.
+    expect(names('evm_event_erc20_transfer')).toEqual([
+      'evm_event_erc20_transfer_blk_idx',
+      'evm_event_erc20_transfer_tx_idx',
+      'evm_event_erc20_transfer_loaded_idx',
+    ]);
+  });
+
   it('behavior: a table that exists gets only the columns it lacks, quoted where a keyword', () => {
     expect(eventTableStatements({ dialect: 'postgres' }, 'staging', 't', columns, new Set(['amount']))).toEqual([
       'ALTER TABLE staging.t ADD COLUMN "from" text',

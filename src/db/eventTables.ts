@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type ColumnType, columnDefinition } from './columnTypes.ts';
 import { BLOCK_PARTITION_CLAUSE, defaultPartitionDdl } from './partitions.ts';
 import type { Db } from './types.ts';
@@ -31,10 +32,8 @@ export function eventTableStatements(
     return columns.filter((c) => !existing.has(c.name)).map((c) => `ALTER TABLE ${qualified} ADD COLUMN ${define(c)}`);
   }
   const decoded = columns.map((c) => `  ${define(c)},`).join('\n');
-  // Index names end at 63 (PostgreSQL) or 64 (MySQL) characters: the table's name is cut to fit its suffix (the
-  // same names as the tables created before, so IF NOT EXISTS finds them).
-  const index = table.slice(0, 55);
-  const loadedIndex = `${table.slice(0, 52)}_loaded_idx`;
+  const index = indexPrefix(table, 55);
+  const loadedIndex = `${indexPrefix(table, 52)}_loaded_idx`;
   if (db.dialect === 'mysql') {
     const hex = (n: number) => `varchar(${n}) CHARACTER SET ascii COLLATE ascii_bin NOT NULL`;
     return [
@@ -75,4 +74,16 @@ ${decoded}
     `CREATE INDEX IF NOT EXISTS ${index}_tx_idx ON ${qualified} (tx_hash)`,
     `CREATE INDEX IF NOT EXISTS ${loadedIndex} ON ${qualified} (loaded_at)`,
   ];
+}
+
+/**
+ * The start of a table's index names, at most `room` characters so a suffix keeps them within 63 (PostgreSQL) or 64
+ * (MySQL). A name that fits is kept whole (the names of the tables created before); a longer one is cut and given a
+ * hash of the whole name, since PostgreSQL's index names are unique per schema and two long event tables may share
+ * their first characters (`…_transfer_single`, `…_transfer_batch`).
+ */
+function indexPrefix(table: string, room: number): string {
+  if (table.length <= room) return table;
+  const hash = createHash('sha256').update(table).digest('hex').slice(0, 8);
+  return `${table.slice(0, room - 9)}_${hash}`;
 }
