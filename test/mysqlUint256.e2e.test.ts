@@ -180,13 +180,15 @@ describe.each(ENGINES)('evm-events of an ERC-20 minting 2^256−1, against anvil
     await t?.close();
   });
 
-  function run() {
+  /** One evm-events run over the chain: the shipped erc20 set of the token, unless `settings` says otherwise. */
+  function run(settings: Record<string, string> = {}) {
     const config = testConfig({
       EVM_RPC_URLS: anvil.url,
       EVM_EVENTS: 'erc20',
       EVM_EVENT_TOKENS: `BIG:${driver.token}:18`,
       EVM_START_BLOCK: '0',
       EVM_EVENTS_RANGE: '4',
+      ...settings,
     });
     const log = silentLogger();
     const ctx = {
@@ -232,22 +234,7 @@ describe.each(ENGINES)('evm-events of an ERC-20 minting 2^256−1, against anvil
         },
       ]),
     );
-    const config = testConfig({
-      EVM_RPC_URLS: anvil.url,
-      EVM_EVENTS: '',
-      EVM_EVENTS_FILE: file,
-      EVM_START_BLOCK: '0',
-      EVM_EVENTS_RANGE: '4',
-    });
-    const log = silentLogger();
-    const ctx = {
-      config,
-      db: t.db,
-      log,
-      runner: createRunner({ db: t.db, log }),
-      signal: new AbortController().signal,
-    };
-    const runFile = () => runEvmEvents({ ...ctx, trigger: 'manual', args: {} }, { retry: { baseMs: 1 } });
+    const runFile = () => run({ EVM_EVENTS: '', EVM_EVENTS_FILE: file });
     const first = await runFile();
     expect(first.status, first.error).toBe('succeeded');
     const logs = await anvil.rpc<{ blockHash: string; logIndex: string; data: string }[]>('eth_getLogs', [

@@ -9,6 +9,9 @@ export interface EventTableColumn {
   type: ColumnType;
 }
 
+/** What the statements need to know of the database: its engine. */
+export type EventTableEngine = Pick<Db, 'dialect'>;
+
 /**
  * The statements that create a decoded-event table, or add the argument columns it lacks (an ABI that grew: NULL in
  * the rows loaded before). Keyed by (chain id, block hash, log index): a log is the same log only in its block.
@@ -18,7 +21,7 @@ export interface EventTableColumn {
  * `existing`: the columns the table has, undefined when it does not exist.
  */
 export function eventTableStatements(
-  db: Pick<Db, 'dialect'>,
+  db: EventTableEngine,
   schema: string,
   table: string,
   columns: readonly EventTableColumn[],

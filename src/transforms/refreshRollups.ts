@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type EngineAdapter, engineOf } from '../db/engines.ts';
+import { engineSqlFile, oldestOpenTransaction } from '../db/engineSql.ts';
 import { renderSql } from '../db/sqlTemplate.ts';
 import type { Db } from '../db/types.ts';
 import { readWatermark, writeWatermark } from '../db/watermarks.ts';
@@ -24,11 +24,10 @@ const LOOKBACK_MS = 10 * 60_000;
  */
 export async function refreshRollups(db: Db, rollups: readonly Rollup[]): Promise<string[]> {
   const refreshed: string[] = [];
-  const engine = engineOf(db);
   for (const rollup of rollups) {
-    const file = join(here, 'rollups', engine.sqlFolder ?? '', `${rollup.name}.sql`);
-    // An engine without the rollup's SQL has no source table for it either (MySQL holds no EVM tables).
-    if (!existsSync(file)) continue;
+    const file = engineSqlFile(db, join(here, 'rollups'), rollup.name);
+    // An engine without the rollup's SQL has no source table for it either.
+    if (!file) continue;
     const sql = renderSql(readFileSync(file, 'utf8'), db.schemas);
     const key = `rollup:${rollup.name}`;
     const last = await readWatermark<{ loadedAt: string }>(db, db.schemas, key);
@@ -37,7 +36,7 @@ export async function refreshRollups(db: Db, rollups: readonly Rollup[]): Promis
       `SELECT max(loaded_at) AS max FROM ${db.schemas.staging}.${rollup.source}`,
     );
     if (!top?.max) continue;
-    const upTo = await capByOpenTransactions(db, engine, new Date(top.max as Date));
+    const upTo = await capByOpenTransactions(db, new Date(top.max as Date));
     await db.transaction(async (tx) => {
       await tx.query(sql, [since]);
       await writeWatermark(tx, db.schemas, key, { loadedAt: upTo.toISOString() }, null);
@@ -53,10 +52,9 @@ export async function refreshRollups(db: Db, rollups: readonly Rollup[]): Promis
  * and those rows are picked up by the next refresh. Where the engine cannot tell (PGlite has one connection;
  * MySQL does not say), the rollups rely on the lookback alone.
  */
-async function capByOpenTransactions(db: Db, engine: EngineAdapter, loadedAt: Date): Promise<Date> {
-  if (!engine.oldestOpenTransactionSql) return loadedAt;
-  const [open] = await db.query<{ started: Date | null }>(engine.oldestOpenTransactionSql);
-  return open?.started && open.started < loadedAt ? new Date(open.started) : loadedAt;
+async function capByOpenTransactions(db: Db, loadedAt: Date): Promise<Date> {
+  const started = await oldestOpenTransaction(db);
+  return started && started < loadedAt ? started : loadedAt;
 }
 
 /** Every rollup `warehouse-refresh` keeps current; a source job may also refresh its own right after loading. */

@@ -1,4 +1,4 @@
-import { eventTableStatements } from '../../db/eventTables.ts';
+import { type EventTableEngine, eventTableStatements } from '../../db/eventTables.ts';
 import { columnsOfTables } from '../../db/introspect.ts';
 import type { Db, Queryable, Schemas, WriteTarget } from '../../db/types.ts';
 import { EVENT_KEY, type EventSpec, eventTableColumns } from '../../sources/evm/events/abi.ts';
@@ -24,7 +24,7 @@ export function eventTarget(schemas: Schemas, spec: EventSpec): WriteTarget {
  */
 export async function ensureEventTables(
   tx: Queryable,
-  db: Pick<Db, 'dialect' | 'schemas'>,
+  db: EventTableEngine & Pick<Db, 'schemas'>,
   specs: readonly EventSpec[],
 ): Promise<void> {
   const { staging } = db.schemas;
