@@ -9,11 +9,7 @@ import { EVM_COLUMNS, EVM_KEYS } from '../sources/evm/rows.ts';
 import { applyPartitionRetention, applyRetention } from '../transforms/retention.ts';
 import { eventTableStatements } from './eventTables.ts';
 import { migrate, migrationsFolder, readSqlFiles } from './migrate.ts';
-import {
-  listPartitions,
-  preparePartitions,
-  splitDefaultPartition,
-} from './partitions.ts';
+import { listPartitions, preparePartitions, splitDefaultPartition } from './partitions.ts';
 import { renderSql } from './sqlTemplate.ts';
 import type { Db, Queryable, WriteTarget } from './types.ts';
 
