@@ -95,18 +95,37 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
   }
   const drift = () => t.db.query<{ field: string; kind: string }>('SELECT field, kind FROM etl.schema_changes');
   const assets = () => assetsStream(client(), { perPage: 50 });
-
-  it('error: an empty first page of assets fails the run as ETL_UPSTREAM_EMPTY, writing nothing', async () => {
+  /** The assets page at `offset` answers `data: []` once. */
+  const serveEmptyAssetsPage = (offset: string) =>
     cc.inject({
       pathPrefix: '/assets',
-      query: { offset: '0' },
+      query: { offset },
       status: 200,
       body: JSON.stringify({ data: [], timestamp: START }),
     });
+
+  it('error: an empty first page of assets fails the run as ETL_UPSTREAM_EMPTY, writing nothing', async () => {
+    serveEmptyAssetsPage('0');
     const run = await runner.runStream(assets(), { job: 'coincap-assets' });
     expect(run).toMatchObject({ status: 'failed', rowsLoaded: 0 });
     expect(run.error).toMatch(/ETL_UPSTREAM_EMPTY.*CoinCap \/assets \(first page\)/);
     expect(await count(t.db, 'staging.coincap_assets')).toBe(0);
+  });
+
+  it('error: assets cut short by an empty later page fail as ETL_UPSTREAM_SHORT; the whole next answer succeeds', async () => {
+    expect(await runner.runStream(assets(), { job: 'coincap-assets' })).toMatchObject({ status: 'succeeded' });
+    expect(await readWatermark(t.db, t.db.schemas, 'coincap.assets')).toMatchObject({ offset: 120, listed: 120 });
+    serveEmptyAssetsPage('50');
+    const cut = await runner.runStream(assets(), { job: 'coincap-assets' });
+    expect(cut).toMatchObject({ status: 'failed', rowsExtracted: 50 });
+    expect(cut.error).toMatch(
+      /ETL_UPSTREAM_SHORT.*CoinCap \/assets ended after 2 page\(s\) with 50 records where its last listing had 120/,
+    );
+    expect(await readWatermark(t.db, t.db.schemas, 'coincap.assets')).toMatchObject({ offset: 50, listed: 50 });
+    expect(await runner.runStream(assets(), { job: 'coincap-assets' })).toMatchObject({
+      status: 'succeeded',
+      rowsExtracted: 120,
+    });
   });
 
   it('behavior: an optional asset field gone loads as NULL in every row and is recorded once as drift', async () => {

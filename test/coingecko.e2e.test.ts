@@ -155,6 +155,60 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     });
   });
 
+  it('error: a listing cut short by an empty later page fails as ETL_UPSTREAM_SHORT, keeping the pages it got', async () => {
+    clock.fixedMs = Date.now();
+    expect(await runner.runStream(markets(), { job: 'coingecko-markets' })).toMatchObject({
+      status: 'succeeded',
+      rowsLoaded: 800,
+    });
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toMatchObject({ page: 4, listed: 800 });
+    await t.db.exec('TRUNCATE staging.coingecko_markets');
+
+    // Page 3 answers [] once: 500 of the 800 coins, which a page-by-page listing cannot tell from its end.
+    emulator.inject({ pathPrefix: '/coins/markets', query: { page: '3' }, status: 200, body: '[]' });
+    const cut = await runner.runStream(markets(), { job: 'coingecko-markets' });
+    expect(cut).toMatchObject({ status: 'failed', rowsExtracted: 500, rowsLoaded: 500 });
+    expect(cut.error).toMatch(
+      /ETL_UPSTREAM_SHORT.*\/coins\/markets ended after 3 page\(s\) with 500 records where its last listing had 800/,
+    );
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(500);
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toMatchObject({ page: 3, listed: 500 });
+
+    // The next answer is whole: the rerun loads the rest and succeeds.
+    expect(await runner.runStream(markets(), { job: 'coingecko-markets' })).toMatchObject({
+      status: 'succeeded',
+      rowsLoaded: 300,
+    });
+    expect(await count(t.db, 'staging.coingecko_markets')).toBe(800);
+  });
+
+  it('behavior: a listing within 90 % of the last passes; a list really shortened fails once, then passes', async () => {
+    clock.fixedMs = Date.now();
+    await runner.runStream(markets(), { job: 'coingecko-markets' });
+    const coins = JSON.parse(
+      await (await fetch(`${emulator.url}/coins/markets?vs_currency=usd&per_page=250&page=4`)).text(),
+    ) as unknown[];
+    // 760 of 800: CoinGecko dropping a few coins between runs is its list changing, not an answer cut short.
+    emulator.inject({
+      pathPrefix: '/coins/markets',
+      query: { page: '4' },
+      status: 200,
+      body: JSON.stringify(coins.slice(0, 10)),
+    });
+    expect(await runner.runStream(markets(), { job: 'coingecko-markets' })).toMatchObject({ status: 'succeeded' });
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toMatchObject({ listed: 760 });
+
+    // The list shrinks to 2 pages (500 < 90 % of 760) and stays so: the first such run fails, the next agrees.
+    const shortened = { pathPrefix: '/coins/markets', query: { page: '3' }, status: 200, body: '[]' } as const;
+    emulator.inject(shortened);
+    expect((await runner.runStream(markets(), { job: 'coingecko-markets' })).error).toMatch(/ETL_UPSTREAM_SHORT/);
+    emulator.inject(shortened);
+    expect(await runner.runStream(markets(), { job: 'coingecko-markets' })).toMatchObject({
+      status: 'succeeded',
+      rowsExtracted: 500,
+    });
+  });
+
   it('error: a malformed page fails the run and writes nothing from it', async () => {
     emulator.inject({
       pathPrefix: '/coins/markets',

@@ -1,4 +1,5 @@
-import { type Batch, emptyAnswer } from '../stream.ts';
+import { type ListingCursor, listingLength } from '../listing.ts';
+import { type Batch, type ExtractContext, emptyAnswer } from '../stream.ts';
 import type { ListEnvelope } from './schemas.ts';
 
 /** CoinCap's largest page (`limit`). */
@@ -12,18 +13,26 @@ export async function* pages(
   fetchPage: (limit: number, offset: number) => Promise<ListEnvelope>,
   perPage: number,
   signal: AbortSignal,
-): AsyncGenerator<{ records: Record<string, unknown>[]; page: number; offset: number; timestamp: number }> {
+): AsyncGenerator<{
+  records: Record<string, unknown>[];
+  page: number;
+  offset: number;
+  timestamp: number;
+  /** A short or empty page: the listing's end. */
+  last: boolean;
+}> {
   for (let page = 1, offset = 0; !signal.aborted; page++) {
     const body = await fetchPage(perPage, offset);
     const records = body.data.map((item) => ({ updated: body.timestamp, ...item }));
     offset += body.data.length;
-    yield { records, page, offset, timestamp: body.timestamp };
-    if (body.data.length < perPage) return;
+    const last = body.data.length < perPage;
+    yield { records, page, offset, timestamp: body.timestamp, last };
+    if (last) return;
   }
 }
 
-/** The cursor of a paged listing's batch: when CoinCap answered the page and the offset reached. */
-export interface PageCursor {
+/** The cursor of a paged listing's batch: when CoinCap answered the page, the offset reached, the last listing's length. */
+export interface PageCursor extends ListingCursor {
   fetchedAt: string;
   offset: number;
 }
@@ -34,15 +43,22 @@ export function extractPages(
   perPage: number,
   /** The list, for the message when its first page is empty (CoinCap always lists some). */
   what: string,
-): (ctx: { signal: AbortSignal }) => AsyncGenerator<Batch<PageCursor>> {
-  return async function* ({ signal }) {
+): (ctx: ExtractContext<PageCursor>) => AsyncGenerator<Batch<PageCursor>> {
+  return async function* ({ signal, cursor: previous }) {
+    const listing = listingLength(`CoinCap ${what}`, previous);
     for await (const page of pages((limit, offset) => fetchPage(limit, offset, signal), perPage, signal)) {
       if (page.page === 1 && page.records.length === 0) throw emptyAnswer(`CoinCap ${what} (first page)`);
+      const end = page.last ? listing.ended(page.offset, page.page) : undefined;
       yield {
         records: page.records,
-        cursor: { fetchedAt: new Date(page.timestamp).toISOString(), offset: page.offset },
+        cursor: {
+          fetchedAt: new Date(page.timestamp).toISOString(),
+          offset: page.offset,
+          ...(end ? end.cursor : listing.carried()),
+        },
         progress: { done: page.page },
       };
+      if (end?.error) throw end.error;
     }
   };
 }

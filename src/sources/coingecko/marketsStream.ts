@@ -1,18 +1,26 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
 import { coingeckoMarkets } from '../../tables/coingecko.ts';
 import { type TableSpec, tableWrite } from '../../tables/defineTable.ts';
-import { defineStream, emptyAnswer } from '../stream.ts';
+import { type ListingCursor, listingLength } from '../listing.ts';
+import { defineStream, type ExtractContext, emptyAnswer } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { marketRecordOf } from './schemas.ts';
 
 /** Fields of `/coins/markets` that coingecko_markets does not declare. */
 const NOT_STORED = ['image', 'ath_change_percentage', 'atl_change_percentage', 'roi'];
 
+/** The cursor of a markets batch: the run's snapshot time, the page, and the last whole listing's length. */
+export interface MarketsCursor extends ListingCursor {
+  snapshotAt: string;
+  page: number;
+}
+
 /** CoinGecko's largest page. */
 export const MARKETS_PER_PAGE = 250;
 
 /**
- * `/coins/markets` for all coins, page by page until a short or empty page → `staging.coingecko_markets`.
+ * `/coins/markets` for all coins, page by page until a short or empty page → `staging.coingecko_markets`; a
+ * listing that ends far shorter than the last one fails the run (`listingLength`).
  * Each run is a fresh snapshot; the key (coin, currency, last_updated) makes a rerun within CoinGecko's
  * cache window add no row: the same `last_updated` is the same snapshot, and its latest copy is kept.
  */
@@ -37,15 +45,26 @@ export function marketsStream(
       // Fields CoinGecko sends that the table does not hold (a column declared for one of them holds it).
       ignored: NOT_STORED.filter((field) => !(field in table.columns)),
     },
-    async *extract({ signal }) {
+    async *extract({ signal, cursor: previous }: ExtractContext<MarketsCursor>) {
       const snapshotAt = now();
+      const listing = listingLength('CoinGecko /coins/markets', previous);
+      let received = 0;
       for (let page = 1; !signal.aborted; page++) {
         const items = await client.marketsPage(page, perPage);
         // Page 1 empty is never CoinGecko's whole market: a successful run would hide that nothing loaded.
         if (page === 1 && items.length === 0) throw emptyAnswer('CoinGecko /coins/markets page 1');
+        received += items.length;
         const records = items.map((item) => ({ ...item, vs_currency: options.vsCurrency, snapshot_at: snapshotAt }));
-        yield { records, cursor: { snapshotAt: snapshotAt.toISOString(), page }, progress: { done: page } };
-        if (items.length < perPage) return;
+        const last = items.length < perPage;
+        const end = last ? listing.ended(received, page) : undefined;
+        const cursor: MarketsCursor = {
+          snapshotAt: snapshotAt.toISOString(),
+          page,
+          ...(end ? end.cursor : listing.carried()),
+        };
+        yield { records, cursor, progress: { done: page } };
+        if (end?.error) throw end.error;
+        if (last) return;
       }
     },
   });
