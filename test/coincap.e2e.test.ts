@@ -119,9 +119,13 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
     const cut = await runner.runStream(assets(), { job: 'coincap-assets' });
     expect(cut).toMatchObject({ status: 'failed', rowsExtracted: 50 });
     expect(cut.error).toMatch(
-      /ETL_UPSTREAM_SHORT.*CoinCap \/assets ended after 2 page\(s\) with 50 records where its last listing had 120/,
+      /ETL_UPSTREAM_SHORT.*CoinCap \/assets ended after 2 page\(s\) with 50 records where its last whole listing had 120/,
     );
-    expect(await readWatermark(t.db, t.db.schemas, 'coincap.assets')).toMatchObject({ offset: 50, listed: 50 });
+    expect(await readWatermark(t.db, t.db.schemas, 'coincap.assets')).toMatchObject({
+      offset: 50,
+      listed: 120,
+      short: { count: 50, since: new Date(START).toISOString() },
+    });
     expect(await runner.runStream(assets(), { job: 'coincap-assets' })).toMatchObject({
       status: 'succeeded',
       rowsExtracted: 120,

@@ -32,7 +32,7 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
       }),
       log,
     });
-  const markets = () => marketsStream(client(), { vsCurrency: 'usd' });
+  const markets = () => marketsStream(client(), { vsCurrency: 'usd', now });
 
   beforeAll(async () => {
     emulator = await startCoinGeckoEmulator({ coinCount: 800, now: () => now().getTime() });
@@ -169,10 +169,14 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     const cut = await runner.runStream(markets(), { job: 'coingecko-markets' });
     expect(cut).toMatchObject({ status: 'failed', rowsExtracted: 500, rowsLoaded: 500 });
     expect(cut.error).toMatch(
-      /ETL_UPSTREAM_SHORT.*\/coins\/markets ended after 3 page\(s\) with 500 records where its last listing had 800/,
+      /ETL_UPSTREAM_SHORT.*\/coins\/markets ended after 3 page\(s\) with 500 records where its last whole listing had 800/,
     );
     expect(await count(t.db, 'staging.coingecko_markets')).toBe(500);
-    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toMatchObject({ page: 3, listed: 500 });
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toMatchObject({
+      page: 3,
+      listed: 800,
+      short: { count: 500 },
+    });
 
     // The next answer is whole: the rerun loads the rest and succeeds.
     expect(await runner.runStream(markets(), { job: 'coingecko-markets' })).toMatchObject({
@@ -182,7 +186,7 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     expect(await count(t.db, 'staging.coingecko_markets')).toBe(800);
   });
 
-  it('behavior: a listing within 90 % of the last passes; a list really shortened fails once, then passes', async () => {
+  it('behavior: a listing within 90 % of the last passes; a list really shortened fails for an hour, then passes', async () => {
     clock.fixedMs = Date.now();
     await runner.runStream(markets(), { job: 'coingecko-markets' });
     const coins = JSON.parse(
@@ -198,14 +202,25 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     expect(await runner.runStream(markets(), { job: 'coingecko-markets' })).toMatchObject({ status: 'succeeded' });
     expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toMatchObject({ listed: 760 });
 
-    // The list shrinks to 2 pages (500 < 90 % of 760) and stays so: the first such run fails, the next agrees.
-    const shortened = { pathPrefix: '/coins/markets', query: { page: '3' }, status: 200, body: '[]' } as const;
-    emulator.inject(shortened);
-    expect((await runner.runStream(markets(), { job: 'coingecko-markets' })).error).toMatch(/ETL_UPSTREAM_SHORT/);
-    emulator.inject(shortened);
+    // The list shrinks to 2 pages (500 < 90 % of 760) and stays so: runs (and their retries) fail for an hour,
+    // then the short length is taken as the list's.
+    const shortened = () =>
+      emulator.inject({ pathPrefix: '/coins/markets', query: { page: '3' }, status: 200, body: '[]' });
+    for (const later of [0, 60_000, 58 * 60_000]) {
+      clock.fixedMs = (clock.fixedMs as number) + later;
+      shortened();
+      expect((await runner.runStream(markets(), { job: 'coingecko-markets' })).error).toMatch(/ETL_UPSTREAM_SHORT/);
+    }
+    clock.fixedMs = (clock.fixedMs as number) + 60_000;
+    shortened();
     expect(await runner.runStream(markets(), { job: 'coingecko-markets' })).toMatchObject({
       status: 'succeeded',
       rowsExtracted: 500,
+    });
+    expect(await readWatermark(t.db, t.db.schemas, 'coingecko.markets')).toEqual({
+      snapshotAt: new Date(clock.fixedMs as number).toISOString(),
+      page: 3,
+      listed: 500,
     });
   });
 

@@ -48,7 +48,7 @@ export function extractPages(
     const listing = listingLength(`CoinCap ${what}`, previous);
     for await (const page of pages((limit, offset) => fetchPage(limit, offset, signal), perPage, signal)) {
       if (page.page === 1 && page.records.length === 0) throw emptyAnswer(`CoinCap ${what} (first page)`);
-      const end = page.last ? listing.ended(page.offset, page.page) : undefined;
+      const end = page.last ? listing.ended(page.offset, page.page, new Date(page.timestamp)) : undefined;
       yield {
         records: page.records,
         cursor: {

@@ -56,7 +56,7 @@ export function marketsStream(
         received += items.length;
         const records = items.map((item) => ({ ...item, vs_currency: options.vsCurrency, snapshot_at: snapshotAt }));
         const last = items.length < perPage;
-        const end = last ? listing.ended(received, page) : undefined;
+        const end = last ? listing.ended(received, page, snapshotAt) : undefined;
         const cursor: MarketsCursor = {
           snapshotAt: snapshotAt.toISOString(),
           page,
