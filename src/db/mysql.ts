@@ -1,6 +1,7 @@
 import mysql, { type Pool, type PoolConnection, type ResultSetHeader, type SqlValue } from 'mysql2/promise';
 import type { Logger } from '../internal/logger.ts';
 import { MYSQL_SESSION_SQL, toMysql } from './dialect.ts';
+import { lastPerKey } from './lastPerKey.ts';
 import { poolTransaction } from './poolTransaction.ts';
 import type { Db, Queryable, Row, Schemas, WriteTarget } from './types.ts';
 import { keepAliveOnError, orUnavailable } from './unavailable.ts';
@@ -70,7 +71,7 @@ async function writeRowsMysql(conn: Conn, target: WriteTarget, rows: readonly (r
           ...rest.filter((c) => !volatile.includes(c)).map((c) => `${q(c)} = VALUES(${q(c)})`),
         ].join(', ');
   const head = `INSERT INTO ${target.table} (${target.columns.map(q).join(', ')}) VALUES `;
-  const unique = target.onConflict === 'update' ? lastPerKey(target, rows) : rows;
+  const unique = target.onConflict === 'update' ? lastPerKey(target, rows, literal) : rows;
   let count = 0;
   for (let start = 0; start < unique.length; start += ROWS_PER_STATEMENT) {
     const slice = unique.slice(start, start + ROWS_PER_STATEMENT);
@@ -89,14 +90,6 @@ async function writeRowsMysql(conn: Conn, target: WriteTarget, rows: readonly (r
 function changedRows(result: ResultSetHeader): number {
   const duplicates = Number(/Duplicates:\s*(\d+)/.exec(result.info ?? '')?.[1] ?? 0);
   return result.affectedRows - duplicates;
-}
-
-/** A key repeated within one batch keeps its last row, as the PostgreSQL engines do. */
-function lastPerKey(target: WriteTarget, rows: readonly (readonly unknown[])[]): (readonly unknown[])[] {
-  const keyIdx = target.key.map((k) => target.columns.indexOf(k));
-  const byKey = new Map<string, readonly unknown[]>();
-  for (const row of rows) byKey.set(keyIdx.map((i) => literal(row[i])).join('\u0000'), row);
-  return [...byKey.values()];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { paramValue } from './copyText.ts';
+import { lastPerKey } from './lastPerKey.ts';
 import { conflictKey } from './partitions.ts';
 import type { Row, WriteTarget } from './types.ts';
 
@@ -43,7 +44,7 @@ export async function writeRowsPostgres(
     await session.execCount(`DROP TABLE ${temp}`);
     return count;
   }
-  const unique = target.onConflict === 'update' ? lastPerKey(target, rows) : rows;
+  const unique = target.onConflict === 'update' ? lastPerKey(target, rows, (v) => JSON.stringify(paramValue(v))) : rows;
   const perStatement = Math.max(1, Math.floor(MAX_PARAMS / target.columns.length));
   let count = 0;
   for (let start = 0; start < unique.length; start += perStatement) {
@@ -100,11 +101,4 @@ function conflictClause(target: WriteTarget): string {
   const changed = `(${compared.map((c) => `t.${c}`).join(', ')}) IS DISTINCT FROM (${compared.map((c) => `EXCLUDED.${c}`).join(', ')})`;
   // Rows whose content is unchanged are not rewritten, so a rerun reports 0 rows loaded.
   return `ON CONFLICT (${key}) DO UPDATE SET ${set} WHERE ${changed}`;
-}
-
-function lastPerKey(target: WriteTarget, rows: readonly (readonly unknown[])[]): (readonly unknown[])[] {
-  const keyIdx = target.key.map((k) => target.columns.indexOf(k));
-  const byKey = new Map<string, readonly unknown[]>();
-  for (const row of rows) byKey.set(JSON.stringify(keyIdx.map((i) => paramValue(row[i]))), row);
-  return [...byKey.values()];
 }
