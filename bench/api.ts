@@ -14,8 +14,14 @@
  * The rows are made by generate_series in SQL (1,000 coins × 10,000 hours, and 417 days of daily rows) in the
  * database crypto_etl_bench_api on the local PostgreSQL (TEST_POSTGRES_URL, default
  * postgres://postgres@127.0.0.1:5432/test). `--keep` leaves it (1.9 GB) for the next run, which then skips the fill.
+ *
+ * Beside the figures, the CPU each side spent per request, by process (Linux's /proc, PostgreSQL on this machine):
+ * the bench's own (autocannon on the API side, the pg client on the SQL side), crypto-etl serve's and PostgreSQL's
+ * backends of the bench database. When the machine's cores are what bounds both sides, API / SQL throughput can be
+ * at most SQL's CPU per request over the API's: printed as the ceiling the server's own CPU leaves.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -302,6 +308,78 @@ interface Sample {
   latencies: number[];
   seconds: number;
   errors: number;
+  cpu: Cpu;
+}
+
+/** CPU seconds spent: by this process (the load generator or the SQL client), the server, PostgreSQL's backends. */
+interface Cpu {
+  bench: number;
+  server: number;
+  postgres: number | undefined;
+}
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every common build. */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system) a process has used, from /proc; undefined when it cannot be read. */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of PostgreSQL's backends of the bench database, by process (their titles name the database). */
+function backendCpu(): Map<number, number> | undefined {
+  const backends = new Map<number, number>();
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let title: string;
+      try {
+        title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      if (!title.startsWith('postgres:') || !title.includes(` ${NAME} `)) continue;
+      const seconds = cpuSecondsOf(Number(entry));
+      if (seconds !== undefined) backends.set(Number(entry), seconds);
+    }
+  } catch {
+    return undefined;
+  }
+  return backends;
+}
+
+interface CpuMark {
+  bench: number;
+  server: number;
+  backends: Map<number, number> | undefined;
+}
+
+function cpuMark(serverPid: number | undefined): CpuMark {
+  const { user, system } = process.cpuUsage();
+  return {
+    bench: (user + system) / 1e6,
+    server: serverPid === undefined ? 0 : (cpuSecondsOf(serverPid) ?? 0),
+    backends: backendCpu(),
+  };
+}
+
+/**
+ * CPU spent between two marks. A backend that began after the first mark counts whole (the SQL side opens its
+ * pool for each slice); one gone before the second is missing its last moments (PostgreSQL on another machine:
+ * undefined).
+ */
+function cpuBetween(from: CpuMark, to: CpuMark): Cpu {
+  let postgres: number | undefined;
+  if (from.backends && to.backends && to.backends.size > 0) {
+    postgres = 0;
+    for (const [pid, seconds] of to.backends) postgres += seconds - (from.backends.get(pid) ?? 0);
+  }
+  return { bench: to.bench - from.bench, server: to.server - from.server, postgres };
 }
 
 const figuresOf = (samples: readonly Sample[]): Figures => {
@@ -311,8 +389,24 @@ const figuresOf = (samples: readonly Sample[]): Figures => {
   return { ...percentiles(latencies), perSecond: latencies.length / seconds, errors };
 };
 
-async function benchApi(port: number, seconds: number, next: () => PriceRequest): Promise<Sample> {
+/** Each process's CPU per request of one side, µs (PostgreSQL's undefined when its backends cannot be seen). */
+const cpuPerRequest = (samples: readonly Sample[]) => {
+  const requests = samples.reduce((sum, s) => sum + s.latencies.length, 0);
+  const total = (pick: (cpu: Cpu) => number | undefined) => {
+    let sum = 0;
+    for (const s of samples) {
+      const seconds = pick(s.cpu);
+      if (seconds === undefined) return undefined;
+      sum += seconds;
+    }
+    return (sum * 1e6) / requests;
+  };
+  return { bench: total((c) => c.bench) ?? 0, server: total((c) => c.server) ?? 0, postgres: total((c) => c.postgres) };
+};
+
+async function benchApi(port: number, seconds: number, next: () => PriceRequest, serverPid?: number): Promise<Sample> {
   const latencies: number[] = [];
+  const started = cpuMark(serverPid);
   const run = autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
@@ -322,7 +416,8 @@ async function benchApi(port: number, seconds: number, next: () => PriceRequest)
   // Every response's time, for exact percentiles (autocannon's summary has p97.5 but no p95).
   run.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
   const result = await run;
-  return { latencies, seconds, errors: result.errors + result.non2xx + result.timeouts };
+  const cpu = cpuBetween(started, cpuMark(serverPid));
+  return { latencies, seconds, errors: result.errors + result.non2xx + result.timeouts, cpu };
 }
 
 function percentiles(latencies: number[]): Pick<Figures, 'p50' | 'p95' | 'p99'> {
@@ -338,6 +433,7 @@ async function benchSql(seconds: number, next: () => PriceRequest): Promise<Samp
     if (!names.has(text)) names.set(text, `bench_${names.size}`);
     return names.get(text);
   };
+  const started = cpuMark(undefined);
   const pool = new pg.Pool({ connectionString: url, max: 10, options: `-c role=${READONLY_ROLE}` });
   const latencies: number[] = [];
   let errors = 0;
@@ -357,8 +453,10 @@ async function benchSql(seconds: number, next: () => PriceRequest): Promise<Samp
       }
     }),
   );
+  // Before the pool ends: its backends' CPU is read from their processes.
+  const cpu = cpuBetween(started, cpuMark(undefined));
   await pool.end();
-  return { latencies, seconds, errors };
+  return { latencies, seconds, errors, cpu };
 }
 
 /** The answer cache's counts (hit, shared, miss) from the server's /metrics. */
@@ -388,7 +486,7 @@ async function checkSameAnswer(port: number, scenario: Scenario): Promise<void> 
 const row = (name: string, f: Figures) =>
   `${name.padEnd(28)} ${f.p50.toFixed(1).padStart(8)} ${f.p95.toFixed(1).padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${f.perSecond.toFixed(0).padStart(9)} ${String(f.errors).padStart(7)}`;
 
-async function scenario(port: number, s: Scenario): Promise<void> {
+async function scenario(port: number, s: Scenario, serverPid: number | undefined): Promise<void> {
   await checkSameAnswer(port, s);
   // The two sides take turns, ROUNDS slices each, so that a change in the machine's other load (a shared machine)
   // falls on both alike; each side draws from its own sequence, the same for both.
@@ -398,7 +496,7 @@ async function scenario(port: number, s: Scenario): Promise<void> {
   const sqlSamples: Sample[] = [];
   const before = await cacheCounts(port);
   for (let round = 0; round < ROUNDS; round++) {
-    apiSamples.push(await benchApi(port, SECONDS / ROUNDS, apiDraws));
+    apiSamples.push(await benchApi(port, SECONDS / ROUNDS, apiDraws, serverPid));
     sqlSamples.push(await benchSql(SECONDS / ROUNDS, sqlDraws));
   }
   const after = await cacheCounts(port);
@@ -420,6 +518,21 @@ async function scenario(port: number, s: Scenario): Promise<void> {
       `p95 ${p95.toFixed(2)}× (goal ≤ 1.15: ${p95 <= 1.15 ? 'met' : 'MISSED'}); ` +
       `answer cache: ${(hitRate * 100).toFixed(1)} % from the cache (${served('hit')} hit, ${served('shared')} shared, ${served('miss')} miss)`,
   );
+  const apiCpu = cpuPerRequest(apiSamples);
+  const sqlCpu = cpuPerRequest(sqlSamples);
+  const us = (n: number | undefined) => (n === undefined ? 'n/a' : `${n.toFixed(0)} µs`);
+  console.log(
+    `CPU per request: API side: autocannon ${us(apiCpu.bench)}, crypto-etl serve ${us(apiCpu.server)}, PostgreSQL ${us(apiCpu.postgres)}; ` +
+      `SQL side: pg client ${us(sqlCpu.bench)}, PostgreSQL ${us(sqlCpu.postgres)}`,
+  );
+  if (apiCpu.postgres !== undefined && sqlCpu.postgres !== undefined) {
+    const apiTotal = apiCpu.bench + apiCpu.server + apiCpu.postgres;
+    const sqlTotal = sqlCpu.bench + sqlCpu.postgres;
+    console.log(
+      `CPU-bound ceiling of API / SQL throughput (SQL's CPU per request over the API's): ${(sqlTotal / apiTotal).toFixed(2)}× ` +
+        `(${sqlTotal.toFixed(0)} / ${apiTotal.toFixed(0)} µs); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    );
+  }
 }
 
 await prepare();
@@ -430,8 +543,8 @@ try {
     `warming up (3 s), then ${SECONDS} s at ${CONNECTIONS} connections for each side of each scenario, in ${ROUNDS} turns…`,
   );
   await benchApi(port, 3, RANDOM.draws());
-  await scenario(port, RANDOM);
-  await scenario(port, ZIPF);
+  await scenario(port, RANDOM, serve.pid);
+  await scenario(port, ZIPF, serve.pid);
 } finally {
   serve.kill('SIGTERM');
   if (!KEEP) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`));

@@ -196,6 +196,16 @@ describe.each(POSTGRES_ENGINES)('API limits on %s', (engine) => {
       expect(response.headers.get('x-content-type-options'), url).toBe('nosniff');
       expect(response.headers.get('x-frame-options'), url).toBe('DENY');
     }
+    // Errors too: the headers are the reply's own, kept by the error handler.
+    for (const [url, status] of [
+      ['/api/prices?coin=bitcoin&limit=0', 400],
+      ['/api/no-such-endpoint', 404],
+    ] as const) {
+      const response = await get(url);
+      expect(response.status, url).toBe(status);
+      expect(response.headers.get('content-security-policy'), url).toContain("frame-ancestors 'none'");
+      expect(response.headers.get('x-content-type-options'), url).toBe('nosniff');
+    }
   });
 
   onlyOn('pglite')(

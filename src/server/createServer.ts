@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Counter } from 'prom-client';
 import type { App } from '../app.ts';
+import { watchClient } from './clientWatch.ts';
 import { createDataVersion } from './dataVersion.ts';
 import type { ServerDeps } from './deps.ts';
 import { createErrorHandler } from './errorHandler.ts';
@@ -11,7 +12,6 @@ import { refuseNonFiniteNumbers } from './params.ts';
 import { registerRateLimit } from './rateLimit.ts';
 import { openReadOnlyDb } from './readOnlyDb.ts';
 import { createRelationReader } from './relations.ts';
-import { bindRequestSignal } from './requestSignal.ts';
 import { registerResponseCache } from './responseCache.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { marketRoutes } from './routes/market.ts';
@@ -65,7 +65,12 @@ export async function createServer(app: App, options: CreateServerOptions = {}):
   app.log.info({ reads: reader.mode }, 'API reads confined to the read-only role');
   server.addHook('onClose', () => reader.db.close());
   server.setErrorHandler(createErrorHandler(app.log));
-  const deps: ServerDeps = { app, db: reader.db, relations: createRelationReader(reader.db) };
+  const deps: ServerDeps = {
+    app,
+    db: reader.db,
+    reader: (reply) => reader.forClient(watchClient(reply)),
+    relations: createRelationReader(reader.db),
+  };
 
   await registerSecurityHeaders(server);
   await registerRateLimit(server, api);
@@ -82,7 +87,6 @@ export async function createServer(app: App, options: CreateServerOptions = {}):
     now: options.now,
     counter: cacheCounter(app),
   });
-  bindRequestSignal(server);
   refuseNonFiniteNumbers(server);
   await server.register(swagger, openApiOptions);
   await server.register(swaggerUi, { routePrefix: '/docs' });

@@ -11,6 +11,11 @@ export interface DataVersion {
    * of this process; reads the database at most twice per `checkEveryMs` (concurrent callers share the read).
    */
   current(): Promise<string>;
+  /**
+   * The current version when it is known without waiting for a read (what `current()` would answer at once),
+   * else undefined: the answer cache asks this first and awaits `current()` only then.
+   */
+  known(): string | undefined;
 }
 
 export interface DataVersionOptions {
@@ -62,23 +67,33 @@ export function createDataVersion(options: DataVersionOptions): DataVersion {
     return reading;
   }
 
+  /** The version known for a request asked now, if it need not wait; starts a read past half the bound. */
+  function known(asked: number): string | undefined {
+    // Counted before the read: a commit of this process counted here is in what the read finds.
+    const local = localCommits();
+    const age = stored ? asked - stored.at : Number.POSITIVE_INFINITY;
+    // The count is part of the version: a checkpoint that moves no watermark (none given) changes it too.
+    const version = stored && stored.local === local ? `${local}.${stored.digest}` : undefined;
+    if (version && age < checkEveryMs / 2) return version;
+    // Past half the bound a read begins, but requests wait for it only past the bound itself (or after a
+    // commit of this process): under load the read queues for a connection like any query, and every
+    // request waiting on it would stall for as long.
+    if (version && age < checkEveryMs) {
+      readNow(local);
+      return version;
+    }
+    return undefined;
+  }
+
   return {
+    known: () => known(now()),
     async current() {
       // Ages are counted to when this request came: a read begun after it is fresh enough, however slow it was.
       const asked = now();
       for (;;) {
-        // Counted before the read: a commit of this process counted here is in what the read finds.
-        const local = localCommits();
-        const age = stored ? asked - stored.at : Number.POSITIVE_INFINITY;
-        // The count is part of the version: a checkpoint that moves no watermark (none given) changes it too.
-        const known = stored && stored.local === local ? `${local}.${stored.digest}` : undefined;
-        if (known && age < checkEveryMs / 2) return known;
-        // Past half the bound a read begins, but requests wait for it only past the bound itself (or after a
-        // commit of this process): under load the read queues for a connection like any query, and every
-        // request waiting on it would stall for as long.
-        const pending = readNow(local);
-        if (known && age < checkEveryMs) return known;
-        await pending;
+        const version = known(asked);
+        if (version !== undefined) return version;
+        await readNow(localCommits());
       }
     },
   };

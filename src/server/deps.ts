@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { App } from '../app.ts';
 import type { Db } from '../db/types.ts';
 import type { RelationReader } from './relations.ts';
@@ -5,8 +6,13 @@ import type { RelationReader } from './relations.ts';
 /** What every route plugin receives: the app (jobs, config, metrics) and the read-only view of the database. */
 export interface ServerDeps {
   app: App;
-  /** Reads as the read-only role (see readOnlyDb.ts); writes go through `app` only. */
+  /** Reads as the read-only role (see readOnlyDb.ts), outside any request; writes go through `app` only. */
   db: Db;
+  /**
+   * The read-only database as the request of `reply` reads it: its statements are cancelled when the client goes
+   * away before the answer. A route reads through it, not through `db`.
+   */
+  reader(reply: FastifyReply): Db;
   relations: RelationReader;
 }
 

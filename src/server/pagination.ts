@@ -94,10 +94,19 @@ export function toNumber(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
 
-/** Sends a JSON page whose items the database rendered already (a JSON array as text), in the same envelope. */
+/**
+ * Sends a JSON page whose items the database rendered already (a JSON array as text), in the same envelope. The
+ * envelope is written around the items straight into the bytes sent: joined as a string first, the 26 kB page of
+ * bench/api was copied twice more (the joined string flattened, then encoded), and the server's garbage collector
+ * paid for the copy.
+ */
 export function sendRenderedPage(reply: FastifyReply, page: PageQuery, itemsJson: string, more: boolean) {
   const nextOffset = more ? page.offset + page.limit : null;
-  return reply
-    .type('application/json; charset=utf-8')
-    .send(`{"items":${itemsJson},"limit":${page.limit},"offset":${page.offset},"nextOffset":${nextOffset}}`);
+  const head = '{"items":';
+  const tail = `,"limit":${page.limit},"offset":${page.offset},"nextOffset":${nextOffset}}`;
+  const body = Buffer.allocUnsafe(head.length + Buffer.byteLength(itemsJson) + tail.length);
+  let at = body.write(head, 0, 'latin1');
+  at += body.write(itemsJson, at, 'utf8');
+  body.write(tail, at, 'latin1');
+  return reply.type('application/json; charset=utf-8').send(body);
 }

@@ -64,18 +64,23 @@ export function parseRange(query: { from?: string; to?: string }): { from?: Date
  * through to the SQL.
  */
 export function refuseNonFiniteNumbers(server: FastifyInstance): void {
-  server.addHook('preHandler', async (request) => {
+  server.addHook('preHandler', (request, _reply, done) => {
     const query = request.query as Record<string, unknown> | undefined;
-    for (const [name, value] of Object.entries(query ?? {})) {
+    for (const name in query) {
+      const value = query[name];
       if (typeof value !== 'number' || Number.isFinite(value)) continue;
       const sent = new URLSearchParams(request.url.split('?')[1] ?? '').get(name) ?? String(value);
-      throw new EtlError(
-        'ETL_INPUT_INVALID',
-        `Invalid query parameter "${name}" (got "${sent}"): must be a finite number`,
-        {
-          details: { parameter: name, in: 'querystring' },
-        },
+      done(
+        new EtlError(
+          'ETL_INPUT_INVALID',
+          `Invalid query parameter "${name}" (got "${sent}"): must be a finite number`,
+          {
+            details: { parameter: name, in: 'querystring' },
+          },
+        ),
       );
+      return;
     }
+    done();
   });
 }

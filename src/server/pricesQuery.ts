@@ -47,32 +47,52 @@ const ceilDay = (d: Date) => new Date(Math.ceil(d.getTime() / 86_400_000) * 86_4
  */
 export function pricesQuery(o: PricesQueryOptions): { text: string; values: unknown[] } {
   const daily = o.interval === 'daily';
+  const values: unknown[] = [o.vs, ...o.coins];
+  if (o.from) values.push(daily ? ceilDay(o.from) : o.from);
+  if (o.to) values.push(daily ? ceilDay(o.to) : o.to);
+  values.push(o.limit + 1, o.offset);
+  const rendered = o.jsonInSql && o.format === 'json';
+  if (rendered) values.push(o.limit);
+  // The same few texts over and over: built once each, and the same string every time (the read-only pool
+  // names its prepared statements by text, so a string it has seen compares at once).
+  const shape = `${o.warehouse} ${o.interval} ${o.coins.length} ${o.from ? 1 : 0}${o.to ? 1 : 0} ${o.order} ${o.jsonInSql ? o.format : 'rows'}`;
+  let text = texts.get(shape);
+  if (text === undefined) {
+    text = pricesText(o);
+    texts.set(shape, text);
+  }
+  return { text, values };
+}
+
+/** Statement texts by shape: a handful (interval × coins × bounds × order × format), at most 2 × 10 × 4 × 2 × 3. */
+const texts = new Map<string, string>();
+
+function pricesText(o: PricesQueryOptions): string {
+  const daily = o.interval === 'daily';
   const period = daily ? 'day' : 'hour';
-  const values: unknown[] = [o.vs];
-  const where = [`vs_currency = $1`, `coin_id IN (${o.coins.map((c) => `$${values.push(c)}`).join(', ')})`];
-  if (o.from) where.push(`${period} >= $${values.push(daily ? ceilDay(o.from) : o.from)}`);
-  if (o.to) where.push(`${period} < $${values.push(daily ? ceilDay(o.to) : o.to)}`);
+  let n = 1;
+  const where = [`vs_currency = $1`, `coin_id IN (${o.coins.map(() => `$${++n}`).join(', ')})`];
+  if (o.from) where.push(`${period} >= $${++n}`);
+  if (o.to) where.push(`${period} < $${++n}`);
   const order = `${period} ${o.order === 'asc' ? 'ASC' : 'DESC'}, coin_id`;
   const page = `FROM ${o.warehouse}.prices_${o.interval} WHERE ${where.join(' AND ')} ORDER BY ${order}
-    LIMIT $${values.push(o.limit + 1)} OFFSET $${values.push(o.offset)}`;
+    LIMIT $${++n} OFFSET $${++n}`;
   if (!o.jsonInSql) {
     const select = PRICE_COLUMNS.map((c) => (c === 'time' ? `${period} AS time` : c));
-    return { text: `SELECT ${select.join(', ')} ${page}`, values };
+    return `SELECT ${select.join(', ')} ${page}`;
   }
   if (o.format === 'csv') {
     const time = daily ? `(day::timestamp AT TIME ZONE 'UTC')` : 'hour';
     const select = PRICE_COLUMNS.map((c) =>
       c === 'time' ? `${time} AS time` : TEXT.has(c) ? c : `${c}::float8 AS ${c}`,
     );
-    return { text: `SELECT ${select.join(', ')} ${page}`, values };
+    return `SELECT ${select.join(', ')} ${page}`;
   }
   const utc = daily ? 'day::timestamp' : `(hour AT TIME ZONE 'UTC')`;
   const fields = PRICE_COLUMNS.map((c) => `'${c}', ${TEXT.has(c) ? c : `${c}::float8`}`).join(', ');
-  return {
-    text: `SELECT coalesce(json_agg(json_build_object(${fields}) ORDER BY n) FILTER (WHERE n <= $${values.push(o.limit)}),
-        '[]')::text AS items, count(*) > $${values.length} AS more
+  const limit = ++n;
+  return `SELECT coalesce(json_agg(json_build_object(${fields}) ORDER BY n) FILTER (WHERE n <= $${limit}),
+        '[]')::text AS items, count(*) > $${limit} AS more
       FROM (SELECT row_number() OVER (ORDER BY ${order}) AS n, * FROM (
-        SELECT to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS time, * ${page}) AS r) AS p`,
-    values,
-  };
+        SELECT to_char(${utc}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS time, * ${page}) AS r) AS p`;
 }

@@ -7,16 +7,21 @@ import type { Db, Queryable, Row } from '../db/types.ts';
 import { keepAliveOnError, orUnavailable } from '../db/unavailable.ts';
 import { EtlError } from '../internal/errors.ts';
 import { redactUrl } from '../internal/redact.ts';
+import type { ClientWatch } from './clientWatch.ts';
 import { assertOnlyReads, LOGIN_REFUSED, provisionReaderLogin } from './readerLogin.ts';
 import { type ReaderLimits, readerQuery } from './readerQuery.ts';
-import { requestSignal } from './requestSignal.ts';
 
 /** The role migration 0006 creates: SELECT on the etl, staging and warehouse schemas, nothing else. */
 export const READONLY_ROLE = 'crypto_etl_readonly';
 
 export interface ReadOnlyDb {
-  /** The database as the server reads it. */
+  /** The database as the server reads it, outside any request (the data version, /metrics). */
   db: Db;
+  /**
+   * The database as one request reads it: on PostgreSQL its statements are cancelled when the request's client
+   * goes away (elsewhere the same as `db`).
+   */
+  forClient(client: ClientWatch): Db;
   /** How reads are confined, for the start-up log. */
   mode: string;
 }
@@ -33,11 +38,13 @@ export interface ReadOnlyDb {
 export async function openReadOnlyDb(config: Config, db: Db): Promise<ReadOnlyDb> {
   const engine = engineOf(db);
   if (engine.readConfinement === 'set-role') {
-    return { db: roleReader(db), mode: `${engine.label}, each read SET LOCAL ROLE ${READONLY_ROLE}` };
+    const reader = roleReader(db);
+    return { db: reader, forClient: () => reader, mode: `${engine.label}, each read SET LOCAL ROLE ${READONLY_ROLE}` };
   }
   if (engine.readConfinement === 'none' || !config.databaseUrl) {
     // The app's own handle: the app closes it, not the server.
-    return { db: { ...db, close: async () => {} }, mode: `${engine.label}: no read-only role, see docs/api.md` };
+    const reader = { ...db, close: async () => {} };
+    return { db: reader, forClient: () => reader, mode: `${engine.label}: no read-only role, see docs/api.md` };
   }
   const { api } = config;
   const url = new URL(config.databaseUrl);
@@ -56,7 +63,7 @@ export async function openReadOnlyDb(config: Config, db: Db): Promise<ReadOnlyDb
       await provisionReaderLogin(db, { user: api.dbUser, password: api.dbPassword }, READONLY_ROLE);
       return open();
     });
-    return { db: reader, mode: `PostgreSQL pool logged in as ${api.dbUser}, reading as role ${READONLY_ROLE}` };
+    return { ...reader, mode: `PostgreSQL pool logged in as ${api.dbUser}, reading as role ${READONLY_ROLE}` };
   } catch (error) {
     if (error instanceof EtlError) throw error;
     throw new EtlError(
@@ -80,7 +87,7 @@ const readOnly = () =>
  * over and over, and planning them once per connection costs more than running them (0.6 ms vs 0.15 ms for
  * a page of prices over 10M rows).
  */
-async function postgresReader(url: string, db: Db, limits: ReaderLimits): Promise<Db> {
+async function postgresReader(url: string, db: Db, limits: ReaderLimits): Promise<Omit<ReadOnlyDb, 'mode'>> {
   // 10 connections: more only queue in PostgreSQL (bench/api: 8, 20 and 2 gave the same throughput on 2 cores).
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: limits.poolWaitMs });
   // A dropped connection must not end the process; the requests it fails answer 503 and are logged as such.
@@ -107,19 +114,26 @@ async function postgresReader(url: string, db: Db, limits: ReaderLimits): Promis
     names.set(sql, name);
     return name;
   };
-  return {
-    ...engineIdentity(db),
+  const { kind, dialect, schemas } = engineIdentity(db);
+  // A request's handle leaves the pool to the server, which closes it with `db`.
+  const keepPool = async () => {};
+  // One per request: its properties listed, so that every handle has the same shape and costs little to make.
+  const reader = (client: ClientWatch | undefined): Db => ({
+    kind,
+    dialect,
+    schemas,
     query: async <T extends Row = Row>(sql: string, params?: readonly unknown[]) => {
       const query = { name: nameOf(sql), text: sql, values: params as unknown[] };
-      return (await orUnavailable(readerQuery(pool, query, limits, requestSignal()))).rows as T[];
+      return (await orUnavailable(readerQuery(pool, query, limits, client))).rows as T[];
     },
-    exec: async (sql) => {
-      await orUnavailable(readerQuery(pool, { text: sql }, limits, requestSignal()));
+    exec: async (sql: string) => {
+      await orUnavailable(readerQuery(pool, { text: sql }, limits, client));
     },
     writeRows: readOnly,
     transaction: readOnly,
-    close: () => pool.end(),
-  };
+    close: client ? keepPool : () => pool.end(),
+  });
+  return { db: reader(undefined), forClient: reader };
 }
 
 /** Each read a read-only transaction under the role, on the connection the jobs share (PGlite's only one). */

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { EtlError } from '../internal/errors.ts';
+import type { ClientWatch } from './clientWatch.ts';
 
 export interface ReaderLimits {
   /** The pool's `statement_timeout`, for the message. */
@@ -25,20 +26,21 @@ function cancelRunning(pool: pg.Pool, client: pg.PoolClient): void {
 /**
  * One read on a connection of the pool, under the API's limits: a request that waits longer than the pool's
  * `connectionTimeoutMillis` for a free connection fails as `ETL_API_BUSY`, a statement stopped by
- * `statement_timeout` as `ETL_QUERY_TIMEOUT`, and when `signal` aborts (the client went away) the statement is
- * cancelled in PostgreSQL instead of running on for nobody.
+ * `statement_timeout` as `ETL_QUERY_TIMEOUT`, and when the request's client goes away (`client`) the statement is
+ * cancelled in PostgreSQL instead of running on for nobody. A connection lost mid-query rejects the query and
+ * the pool discards it; its `error` event is the pool's listener's (see keepAliveOnError).
  */
 export async function readerQuery(
   pool: pg.Pool,
   query: pg.QueryConfig,
   limits: ReaderLimits,
-  signal: AbortSignal | undefined,
+  client: ClientWatch | undefined,
 ): Promise<pg.QueryResult> {
-  signal?.throwIfAborted();
+  if (client?.gone) throw client.gone;
   const full = pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? 10);
-  let client: pg.PoolClient;
+  let connection: pg.PoolClient;
   try {
-    client = await pool.connect();
+    connection = await pool.connect();
   } catch (error) {
     // The same message when a new connection cannot be opened in time: only a full pool means busy.
     if (full && /timeout exceeded when trying to connect/.test((error as Error).message)) {
@@ -50,23 +52,19 @@ export async function readerQuery(
     }
     throw error;
   }
-  if (signal?.aborted) {
-    client.release();
-    throw signal.reason;
+  if (client?.gone) {
+    connection.release();
+    throw client.gone;
   }
-  // A connection lost mid-query rejects the query (the pool discards it); its 'error' event must not end the process.
-  const onError = () => {};
-  client.on('error', onError);
   let cancelled = false;
-  const onAbort = () => {
+  const stopWatching = client?.whileWaiting(() => {
     cancelled = true;
-    cancelRunning(pool, client);
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
+    cancelRunning(pool, connection);
+  });
   try {
-    return await client.query(query);
+    return await connection.query(query);
   } catch (error) {
-    if (cancelled) throw signal?.reason;
+    if (cancelled) throw client?.gone;
     const { code, message } = error as { code?: string; message: string };
     if (code === '57014' && /statement timeout/.test(message)) {
       throw new EtlError(
@@ -77,10 +75,9 @@ export async function readerQuery(
     }
     throw error;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    client.removeListener('error', onError);
+    stopWatching?.();
     // A cancel request may land after the statement ended, on whatever the connection runs next: a
     // cancelled connection is closed rather than reused.
-    client.release(cancelled || undefined);
+    connection.release(cancelled || undefined);
   }
 }

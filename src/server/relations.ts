@@ -49,12 +49,12 @@ export function createRelationReader(db: Db) {
   const shapes = new Map<string, RelationShape>();
   const engine = engineOf(db);
 
-  async function shape(spec: RelationSpec): Promise<RelationShape | undefined> {
+  async function shape(reader: Db, spec: RelationSpec): Promise<RelationShape | undefined> {
     const schema = db.schemas[spec.schema];
     const relation = `${schema}.${spec.name}`;
     const known = shapes.get(relation);
     if (known) return known;
-    const rows = await columnsOf(db, schema, spec.name);
+    const rows = await columnsOf(reader, schema, spec.name);
     if (rows.length === 0) return undefined;
     const columns = rows.map((r) => r.name);
     const select = rows
@@ -67,8 +67,9 @@ export function createRelationReader(db: Db) {
     return found;
   }
 
-  async function page(spec: RelationSpec, query: RangeQuery, retry = true): Promise<RelationPage> {
-    const found = await shape(spec);
+  /** `reader`: the database as the request reads it (see ServerDeps.reader). */
+  async function page(reader: Db, spec: RelationSpec, query: RangeQuery, retry = true): Promise<RelationPage> {
+    const found = await shape(reader, spec);
     if (!found) return { columns: [], rows: [] };
     const params: unknown[] = [];
     const where: string[] = [];
@@ -76,7 +77,7 @@ export function createRelationReader(db: Db) {
     if (found.time && query.to) where.push(`r.${q(found.time)} < $${params.push(query.to)}`);
     const direction = query.order === 'asc' ? 'ASC' : 'DESC';
     try {
-      const rows = await db.query(
+      const rows = await reader.query(
         `SELECT ${found.select} FROM ${found.relation} AS r ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY ${found.order.map((c) => `r.${q(c)} ${direction}`).join(', ')}
          LIMIT $${params.push(query.limit + 1)} OFFSET $${params.push(query.offset)}`,
@@ -87,7 +88,7 @@ export function createRelationReader(db: Db) {
       // Dropped or reshaped since it was cached (a DEV=true reset, a changed model): look it up again, once.
       if (!retry || !engine.isMissingRelation(error)) throw error;
       shapes.delete(found.relation);
-      return page(spec, query, false);
+      return page(reader, spec, query, false);
     }
   }
 

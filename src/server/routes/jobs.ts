@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { Db } from '../../db/types.ts';
 import { findJob } from '../../jobs/catalogue.ts';
 import { nextRunOf } from '../../pipeline/status.ts';
 import { requireBearer } from '../auth.ts';
@@ -51,14 +52,14 @@ const neverRan = (job: string): LastRun => ({
 });
 
 /** `/api/jobs` (the catalogue with schedules and last runs) and the bearer-protected manual trigger. */
-export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
+export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db, reader }) => {
   const { etl } = db.schemas;
 
   /**
    * The last run of each job and its failures in the last 24 hours. One indexed `LIMIT 1` per job, glued by
    * UNION ALL: SQL that PostgreSQL and MySQL both run (MariaDB has no LATERAL).
    */
-  async function lastRuns(names: readonly string[]): Promise<Map<string, LastRun>> {
+  async function lastRuns(db: Db, names: readonly string[]): Promise<Map<string, LastRun>> {
     if (names.length === 0) return new Map();
     const params: unknown[] = [];
     const latest = names
@@ -116,7 +117,7 @@ export const jobRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, d
       const { limit, offset } = request.query;
       const jobs = app.catalogue.slice(offset, offset + limit + 1);
       const names = jobs.map((j) => j.name);
-      const byJob = await lastRuns(names);
+      const byJob = await lastRuns(reader(reply), names);
       const rows = jobs.map((job) => {
         const { job: _name, ...run } = byJob.get(job.name) ?? neverRan(job.name);
         return {

@@ -53,7 +53,7 @@ function toMarketRow(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** `/api/coins` (the CoinGecko coin list) and `/api/market` (the latest snapshot of each coin, ranked). */
-export const marketRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
+export const marketRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db, reader }) => {
   const { staging, warehouse } = db.schemas;
 
   server.get<{ Querystring: PageQuery & { search?: string } }>(
@@ -81,7 +81,7 @@ export const marketRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app
       const where = search
         ? `WHERE lower(id) LIKE $${params.push(pattern)} OR lower(symbol) LIKE $1 OR lower(name) LIKE $1`
         : '';
-      const rows = await db.query(
+      const rows = await reader(reply).query(
         `SELECT id, symbol, name, platforms FROM ${staging}.coingecko_coins ${where}
          ORDER BY id LIMIT $${params.push(limit + 1)} OFFSET $${params.push(offset)}`,
         params,
@@ -115,7 +115,7 @@ export const marketRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app
     },
     async (request, reply) => {
       const { vs = app.config.coingecko.vsCurrency, sort, limit, offset } = request.query;
-      const rows = await db.query(
+      const rows = await reader(reply).query(
         `SELECT ${SELECT_MARKET} FROM ${warehouse}.market_overview WHERE vs_currency = $1
          ORDER BY ${SORTS[sort]} LIMIT $2 OFFSET $3`,
         [vs, limit + 1, offset],

@@ -3,8 +3,8 @@ import type { ServerDeps } from '../deps.ts';
 import { relationRoute } from './relationRoute.ts';
 
 /** CoW Protocol trades (Dune) and the chain's blocks and transfers (EVM JSON-RPC), from the warehouse. */
-export const onchainRoutes: FastifyPluginAsync<ServerDeps> = async (server, { relations }) => {
-  relationRoute(server, relations, {
+export const onchainRoutes: FastifyPluginAsync<ServerDeps> = async (server, deps) => {
+  relationRoute(server, deps, {
     url: '/api/cow/trades',
     tag: 'cow',
     summary: 'CoW Protocol trades with their execution price next to the market price (warehouse.cow_trades_priced)',
@@ -15,19 +15,19 @@ export const onchainRoutes: FastifyPluginAsync<ServerDeps> = async (server, { re
       tieBreak: ['tx_hash', 'order_uid', 'evt_index'],
     },
   });
-  relationRoute(server, relations, {
+  relationRoute(server, deps, {
     url: '/api/cow/daily',
     tag: 'cow',
     summary: 'CoW Protocol daily trade statistics (warehouse.cow_daily)',
     spec: { schema: 'warehouse', name: 'cow_daily', time: ['day', 'block_date', 'date'], tieBreak: [] },
   });
-  relationRoute(server, relations, {
+  relationRoute(server, deps, {
     url: '/api/cow/reconciliation',
     tag: 'cow',
     summary: 'CoW trades and volume per day from Dune and from the chain (warehouse.cow_reconciliation_daily)',
     spec: { schema: 'warehouse', name: 'cow_reconciliation_daily', time: ['day'], tieBreak: [] },
   });
-  relationRoute(server, relations, {
+  relationRoute(server, deps, {
     url: '/api/cow/unmatched',
     tag: 'cow',
     summary: 'CoW trades found in Dune or on the chain only (warehouse.cow_unmatched_trades)',
@@ -38,13 +38,13 @@ export const onchainRoutes: FastifyPluginAsync<ServerDeps> = async (server, { re
       tieBreak: ['tx_hash', 'order_uid'],
     },
   });
-  relationRoute(server, relations, {
+  relationRoute(server, deps, {
     url: '/api/chain/daily',
     tag: 'chain',
     summary: 'Blocks, transactions, gas and base fee per day (warehouse.chain_daily)',
     spec: { schema: 'warehouse', name: 'chain_daily', time: ['day', 'date', 'block_date'], tieBreak: ['chain_id'] },
   });
-  relationRoute(server, relations, {
+  relationRoute(server, deps, {
     url: '/api/chain/transfers',
     tag: 'chain',
     summary: 'ERC-20 transfers of the token list, with symbol and amount in token units (warehouse.erc20_transfers)',

@@ -60,7 +60,8 @@ function toRunRow(run: RunRecord) {
 }
 
 /** The pipeline's own records: runs (`etl.runs`), checkpoints (`etl.watermarks`), quality results and drift. */
-export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { db, relations }) => {
+export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, deps) => {
+  const { db, reader } = deps;
   const { etl } = db.schemas;
 
   server.get<{ Querystring: RunsQuery }>(
@@ -88,7 +89,7 @@ export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { d
         ...(job ? [`job = $${params.push(job)}`] : []),
         ...(status ? [`status = $${params.push(status)}`] : []),
       ];
-      const rows = await db.query<RunRecord>(
+      const rows = await reader(reply).query<RunRecord>(
         `SELECT id, job, stream, status, "trigger", started_at, finished_at, rows_extracted, rows_loaded,
            rows_rejected, error
          FROM ${etl}.runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
@@ -111,7 +112,7 @@ export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { d
     },
     async (request, reply) => {
       const { limit, offset } = request.query;
-      const rows = await db.query(
+      const rows = await reader(reply).query(
         `SELECT stream, "cursor", run_id, updated_at FROM ${etl}.watermarks ORDER BY stream LIMIT $1 OFFSET $2`,
         [limit + 1, offset],
       );
@@ -123,7 +124,7 @@ export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { d
     },
   );
 
-  relationRoute(server, relations, {
+  relationRoute(server, deps, {
     url: '/api/quality',
     tag: 'pipeline',
     summary: 'Data-quality check results, newest first (etl.quality_results)',
@@ -135,7 +136,7 @@ export const pipelineRoutes: FastifyPluginAsync<ServerDeps> = async (server, { d
     },
   });
 
-  relationRoute(server, relations, {
+  relationRoute(server, deps, {
     url: '/api/schema-changes',
     tag: 'pipeline',
     summary:

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import type { ServerDeps } from '../deps.ts';
 import { type PageQuery, pageParams, pageResponse, sendPage } from '../pagination.ts';
 import { parseRange, type RangeParams, rangeParams } from '../params.ts';
-import type { RelationReader, RelationSpec } from '../relations.ts';
+import type { RelationSpec } from '../relations.ts';
 
 export interface RelationRouteOptions {
   url: string;
@@ -20,7 +21,11 @@ const jsonSafe = (row: Record<string, unknown>) => {
  * A GET endpoint over a relation another part of the product owns: its rows as they are, in time order,
  * filtered by `from`/`to`, paginated, JSON or CSV; an empty page while the relation does not exist yet.
  */
-export function relationRoute(server: FastifyInstance, relations: RelationReader, options: RelationRouteOptions) {
+export function relationRoute(
+  server: FastifyInstance,
+  { reader, relations }: Pick<ServerDeps, 'reader' | 'relations'>,
+  options: RelationRouteOptions,
+) {
   const { spec } = options;
   server.get<{ Querystring: PageQuery & RangeParams }>(
     options.url,
@@ -35,7 +40,7 @@ export function relationRoute(server: FastifyInstance, relations: RelationReader
     },
     async (request, reply) => {
       const { from, to } = parseRange(request.query);
-      const { columns, rows } = await relations.page(spec, { ...request.query, from, to });
+      const { columns, rows } = await relations.page(reader(reply), spec, { ...request.query, from, to });
       return sendPage(reply, { ...request.query, name: spec.name, columns }, rows.map(jsonSafe));
     },
   );

@@ -5,7 +5,7 @@ import type { ServerDeps } from '../deps.ts';
 import { renderStatusPage } from '../statusPage.ts';
 
 /** `/health`, `/api/status` (what the dashboard header needs) and the minimal status page at `/status`. */
-export const statusRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, db }) => {
+export const statusRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app, reader }) => {
   server.get(
     '/health',
     {
@@ -39,8 +39,8 @@ export const statusRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app
         },
       },
     },
-    async () => ({
-      sandbox: await isSandboxData(db),
+    async (_request, reply) => ({
+      sandbox: await isSandboxData(reader(reply)),
       engine: engineOf(app.db).id,
       executor: app.executor.kind,
       vsCurrency: app.config.coingecko.vsCurrency,
@@ -50,7 +50,7 @@ export const statusRoutes: FastifyPluginAsync<ServerDeps> = async (server, { app
   );
 
   server.get('/status', { schema: { hide: true } }, async (_request, reply) => {
-    const status = await readStatus(db);
+    const status = await readStatus(reader(reply));
     reply.type('text/html; charset=utf-8');
     return renderStatusPage({
       ...status,
