@@ -57,7 +57,11 @@ export interface MigrateResult {
 }
 
 /**
- * Applies the numbered migrations not yet recorded in `etl.schema_migrations`, each in its own transaction.
+ * Applies the numbered migrations not yet recorded in `etl.schema_migrations`. PostgreSQL and PGlite: under the
+ * migration lock, in one transaction, the record table is made if missing and every pending migration applied (DDL
+ * is transactional there: a failed upgrade leaves the schema as it was), each file sent with its record as one
+ * statement batch, so a new database is migrated in a handful of round trips. MySQL/MariaDB, whose DDL commits on
+ * its own: each file in its own transaction.
  * With `reset` (the `DEV=true` setting) every schema is dropped first, as the seeds did at start.
  */
 export async function migrate(db: Db, options: { reset?: boolean; log?: Logger } = {}): Promise<MigrateResult> {
@@ -69,34 +73,59 @@ export async function migrate(db: Db, options: { reset?: boolean; log?: Logger }
       await db.exec(postgres ? `DROP SCHEMA IF EXISTS ${schema} CASCADE` : `DROP DATABASE IF EXISTS ${schema}`);
     }
   }
-  await db.exec(
-    postgres
-      ? `CREATE SCHEMA IF NOT EXISTS ${etl}; CREATE TABLE IF NOT EXISTS ${etl}.schema_migrations (
-           name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`
-      : `CREATE DATABASE IF NOT EXISTS ${etl}; CREATE TABLE IF NOT EXISTS ${etl}.schema_migrations (
-           name varchar(200) PRIMARY KEY, checksum varchar(64) NOT NULL, applied_at timestamp(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))`,
-  );
-  const done = new Set(
-    (await db.query<{ name: string }>(`SELECT name FROM ${etl}.schema_migrations`)).map((r) => r.name),
-  );
+  const files = readSqlFiles(migrationsFolder(db));
+  const appliedNames = async (q: Queryable) =>
+    new Set((await q.query<{ name: string }>(`SELECT name FROM ${etl}.schema_migrations`)).map((r) => r.name));
+  const record = (file: SqlFile) => ({
+    name: file.name,
+    checksum: createHash('sha256').update(file.sql).digest('hex'),
+  });
   const applied: string[] = [];
-  for (const file of readSqlFiles(migrationsFolder(db))) {
-    if (done.has(file.name)) continue;
-    const checksum = createHash('sha256').update(file.sql).digest('hex');
+  if (postgres) {
     await db.transaction(async (tx) => {
-      // Two processes migrating at once (scheduler and worker starting together) take turns.
+      // Two processes migrating at once (scheduler and worker starting together) take turns, from the record
+      // table's creation on (CREATE … IF NOT EXISTS is no guard against a concurrent creator); the second finds
+      // what the first applied.
+      await takeMigrationLock(tx, db);
+      await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${etl}; CREATE TABLE IF NOT EXISTS ${etl}.schema_migrations (
+        name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const done = await appliedNames(tx);
+      for (const file of files.filter((f) => !done.has(f.name))) {
+        const { name, checksum } = record(file);
+        // Names are NNNN_word.sql and checksums hex (readSqlFiles' pattern): safe as literals. The line break ends
+        // a comment the file may close with.
+        try {
+          await tx.exec(
+            `${renderSql(file.sql, db.schemas)}\n;\nINSERT INTO ${etl}.schema_migrations (name, checksum) VALUES ('${name}', '${checksum}')`,
+          );
+        } catch (error) {
+          options.log?.error({ migration: name }, 'migration failed: none of the pending migrations was applied');
+          throw error;
+        }
+        applied.push(name);
+      }
+    });
+    for (const name of applied) options.log?.info({ migration: name }, 'migration applied');
+    return { applied };
+  }
+  await db.exec(`CREATE DATABASE IF NOT EXISTS ${etl}; CREATE TABLE IF NOT EXISTS ${etl}.schema_migrations (
+    name varchar(200) PRIMARY KEY, checksum varchar(64) NOT NULL, applied_at timestamp(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))`);
+  const done = await appliedNames(db);
+  for (const file of files.filter((f) => !done.has(f.name))) {
+    const { name, checksum } = record(file);
+    await db.transaction(async (tx) => {
       const release = await takeMigrationLock(tx, db);
       try {
-        const again = await tx.query(`SELECT 1 FROM ${etl}.schema_migrations WHERE name = $1`, [file.name]);
+        const again = await tx.query(`SELECT 1 FROM ${etl}.schema_migrations WHERE name = $1`, [name]);
         if (again.length > 0) return;
         await tx.exec(renderSql(file.sql, db.schemas));
-        await tx.query(`INSERT INTO ${etl}.schema_migrations (name, checksum) VALUES ($1, $2)`, [file.name, checksum]);
-        applied.push(file.name);
+        await tx.query(`INSERT INTO ${etl}.schema_migrations (name, checksum) VALUES ($1, $2)`, [name, checksum]);
+        applied.push(name);
       } finally {
         await release();
       }
     });
-    options.log?.info({ migration: file.name }, 'migration applied');
+    if (applied.at(-1) === name) options.log?.info({ migration: name }, 'migration applied');
   }
   return { applied };
 }
