@@ -5,16 +5,28 @@ import { migrate } from './db/migrate.ts';
 import type { Db } from './db/types.ts';
 import { type Clock, systemClock } from './internal/clock.ts';
 import type { Logger } from './internal/logger.ts';
-import { createMetrics, type Metrics } from './internal/metrics.ts';
-import { createAlertSender } from './jobs/alerts.ts';
-import { buildCatalogue } from './jobs/catalogue.ts';
+import type { Metrics } from './internal/metrics.ts';
 import type { JobDefinition, JobResult } from './jobs/defineJob.ts';
 import type { Executor } from './jobs/executor.ts';
-import { createInlineExecutor } from './jobs/inlineExecutor.ts';
-import { createJobRunner, type JobRunner } from './jobs/jobRunner.ts';
+import type { JobRunner } from './jobs/jobRunner.ts';
 import type { QueueWorkerOptions } from './jobs/queueExecutor.ts';
-import { createRunner, type Runner } from './pipeline/runner.ts';
+import type { Runner } from './pipeline/runner.ts';
 import { applyModels } from './transforms/applyModels.ts';
+
+/**
+ * The modules of the runner and the jobs (the sources and their clients: hundreds of files, most of a command's
+ * start-up), imported while the database is opened and migrated rather than before: the process compiles them
+ * while it waits for the database.
+ */
+const importParts = () =>
+  Promise.all([
+    import('./internal/metrics.ts'),
+    import('./jobs/alerts.ts'),
+    import('./jobs/catalogue.ts'),
+    import('./jobs/inlineExecutor.ts'),
+    import('./jobs/jobRunner.ts'),
+    import('./pipeline/runner.ts'),
+  ]);
 
 /** Everything a command needs, built once from config: the database, the runner, the jobs and an executor. */
 export interface App {
@@ -55,11 +67,22 @@ export interface CreateAppOptions {
 
 export async function createApp(options: CreateAppOptions): Promise<App> {
   const { config, log } = options;
+  const parts = importParts();
+  // Awaited below; a failure to open or migrate the database is the error to report first.
+  parts.catch(() => {});
   const db = options.db ?? (await createDatabase(config, log));
   if (options.migrate !== false) {
     await migrate(db, { reset: config.dev, log });
     await applyModels(db);
   }
+  const [
+    { createMetrics },
+    { createAlertSender },
+    { buildCatalogue },
+    { createInlineExecutor },
+    { createJobRunner },
+    { createRunner },
+  ] = await parts;
   // Aborted when the app closes: every command's shutdown (internal/shutdown.ts) ends by closing it.
   const stopping = new AbortController();
   const common: Common = {

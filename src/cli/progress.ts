@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { StreamProgress } from '../pipeline/runner.ts';
 
 /**
@@ -7,6 +8,8 @@ import type { StreamProgress } from '../pipeline/runner.ts';
  */
 export function createProgressReporter(enabled = process.stderr.isTTY === true) {
   if (!enabled) return { onProgress: (_p: StreamProgress) => {}, stop: () => {} };
+  // Loaded only for a terminal: a run under a scheduler or in CI does not pay for it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
   const multi = new cliProgress.MultiBar(
     {
       format: ' {stream} |{bar}| {value}/{total} · {rows} rows loaded · {rejected} rejected · ETA {eta_formatted}',
@@ -16,7 +19,7 @@ export function createProgressReporter(enabled = process.stderr.isTTY === true) 
     },
     cliProgress.Presets.shades_classic,
   );
-  const bars = new Map<string, cliProgress.SingleBar>();
+  const bars = new Map<string, cliProgressModule.SingleBar>();
   return {
     onProgress(p: StreamProgress) {
       const total = p.total ?? Math.max(p.done ?? 0, 1);

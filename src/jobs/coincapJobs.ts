@@ -1,5 +1,4 @@
 import { EtlError } from '../internal/errors.ts';
-import { coincapSource } from '../sources/coincap/index.ts';
 import type { CatalogueDeps } from './catalogue.ts';
 import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
 import { runSteps } from './steps.ts';
@@ -26,7 +25,8 @@ export function instantArg(value: unknown, name: string): number | undefined {
  * keyless start neither fails nor spends anything.
  */
 export function coincapJobs(deps: CatalogueDeps) {
-  const source = () => coincapSource(deps);
+  // The source loads when a CoinCap job runs, not in every command that lists the jobs.
+  const source = async () => (await import('../sources/coincap/index.ts')).coincapSource(deps);
   const unconfigured = (job: string, ctx: JobContext): JobResult | undefined => {
     if (ctx.config.coincap.apiKey) return undefined;
     ctx.log.info({ job }, `${job} skipped: CoinCap is not configured (set COINCAP_API_KEY)`);
@@ -40,7 +40,7 @@ export function coincapJobs(deps: CatalogueDeps) {
       timeoutMs: 10 * 60_000,
       retries: 3,
       run: async (ctx) =>
-        unconfigured('coincap-assets', ctx) ?? runSteps('coincap-assets', ctx, [{ stream: source().assets }]),
+        unconfigured('coincap-assets', ctx) ?? runSteps('coincap-assets', ctx, [{ stream: (await source()).assets }]),
     }),
     defineJob({
       name: 'coincap-markets',
@@ -49,11 +49,10 @@ export function coincapJobs(deps: CatalogueDeps) {
       timeoutMs: 20 * 60_000,
       retries: 3,
       run: async (ctx) => {
-        const s = source();
-        return (
-          unconfigured('coincap-markets', ctx) ??
-          runSteps('coincap-markets', ctx, [{ stream: s.exchanges }, { stream: s.markets }])
-        );
+        const skipped = unconfigured('coincap-markets', ctx);
+        if (skipped) return skipped;
+        const s = await source();
+        return runSteps('coincap-markets', ctx, [{ stream: s.exchanges }, { stream: s.markets }]);
       },
     }),
     defineJob({
@@ -66,7 +65,7 @@ export function coincapJobs(deps: CatalogueDeps) {
         const skipped = unconfigured('coincap-history', ctx);
         if (skipped) return skipped;
         const range = { fromMs: instantArg(ctx.args.from, 'from'), toMs: instantArg(ctx.args.to, 'to') };
-        const s = source();
+        const s = await source();
         return runSteps('coincap-history', ctx, [
           { stream: s.historyDaily(range) },
           { stream: s.historyHourly(range) },

@@ -1,4 +1,3 @@
-import { coingeckoSource } from '../sources/coingecko/index.ts';
 import type { CatalogueDeps } from './catalogue.ts';
 import { defineJob } from './defineJob.ts';
 import { runSteps } from './steps.ts';
@@ -6,7 +5,8 @@ import { refreshRollupsOfStep, refreshWarehouseStep } from './warehouseJobs.ts';
 
 /** The three CoinGecko jobs: the coin list, market snapshots (hourly) and price history (daily 09:00 UTC). */
 export function coingeckoJobs(deps: CatalogueDeps) {
-  const source = () => coingeckoSource(deps);
+  // The source and its SDK (~100 modules) load when a CoinGecko job runs, not in every command that lists the jobs.
+  const source = async () => (await import('../sources/coingecko/index.ts')).coingeckoSource(deps);
   return [
     defineJob({
       name: 'coingecko-coins',
@@ -14,7 +14,7 @@ export function coingeckoJobs(deps: CatalogueDeps) {
       schedule: '0 9 * * *',
       timeoutMs: 10 * 60_000,
       retries: 3,
-      run: (ctx) => runSteps('coingecko-coins', ctx, [{ stream: source().coins }]),
+      run: async (ctx) => runSteps('coingecko-coins', ctx, [{ stream: (await source()).coins }]),
     }),
     defineJob({
       name: 'coingecko-markets',
@@ -23,8 +23,11 @@ export function coingeckoJobs(deps: CatalogueDeps) {
       timeoutMs: 30 * 60_000,
       retries: 3,
       // market_overview ranks the latest snapshot of each coin: kept current as soon as a snapshot lands.
-      run: (ctx) =>
-        runSteps('coingecko-markets', ctx, [{ stream: source().markets }, refreshRollupsOfStep('coingecko_markets')]),
+      run: async (ctx) =>
+        runSteps('coingecko-markets', ctx, [
+          { stream: (await source()).markets },
+          refreshRollupsOfStep('coingecko_markets'),
+        ]),
     }),
     defineJob({
       name: 'coingecko-prices',
@@ -32,7 +35,8 @@ export function coingeckoJobs(deps: CatalogueDeps) {
       schedule: '0 9 * * *',
       timeoutMs: 60 * 60_000,
       retries: 3,
-      run: (ctx) => runSteps('coingecko-prices', ctx, [{ stream: source().prices }, refreshWarehouseStep]),
+      run: async (ctx) =>
+        runSteps('coingecko-prices', ctx, [{ stream: (await source()).prices }, refreshWarehouseStep]),
     }),
   ];
 }

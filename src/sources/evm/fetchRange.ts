@@ -139,7 +139,7 @@ export function createRangeFetcher(options: { endpoint: RpcEndpoint; policy: Ret
       return out;
     },
     async head(signal) {
-      return Number(await retry('head', signal, () => endpoint.client.getBlockNumber({ cacheTime: 0 })));
+      return Number(await retry('head', signal, () => endpoint.call('eth_blockNumber', [], signal)));
     },
   };
 }

@@ -68,7 +68,7 @@ export async function connectEvmChains(options: ConnectOptions): Promise<EvmChai
   const chains: EvmChain[] = [];
   for (const url of config.evm.rpcUrls) {
     const endpoint = createRpcEndpoint(url, { timeoutMs: config.http.timeoutMs });
-    const chainId = await withRpcRetry(() => endpoint.client.getChainId(), {
+    const chainId = await withRpcRetry(async () => Number(await endpoint.call('eth_chainId', [], signal)), {
       policy,
       log,
       label: endpoint.label,

@@ -1,4 +1,3 @@
-import { createPublicClient, http, type PublicClient, RpcRequestError } from 'viem';
 import { getHttpRpcClient, type HttpRpcClient } from 'viem/utils';
 import { redactUrl } from '../../internal/redact.ts';
 
@@ -8,17 +7,18 @@ export interface RpcCall {
   params: readonly unknown[];
 }
 
-/** One node: a viem public client for single calls and viem's HTTP JSON-RPC client for explicit batches. */
+/** One node, through viem's HTTP JSON-RPC client. */
 export interface RpcEndpoint {
   /** The URL with keys masked, safe for messages and logs. */
   readonly label: string;
-  readonly client: PublicClient;
   /**
    * Sends the calls as ONE JSON-RPC batch (one HTTP request) and returns their results in call order,
    * matched by id (nodes may answer a batch in any order). The first JSON-RPC error of the batch is thrown
-   * as viem's `RpcRequestError`, so a range is fetched whole or retried whole.
+   * as an `RpcRequestError`, so a range is fetched whole or retried whole.
    */
   batch(calls: readonly RpcCall[], signal?: AbortSignal): Promise<unknown[]>;
+  /** One call (`eth_chainId`, `eth_blockNumber`), through the same path and errors as a batch. */
+  call(method: string, params?: readonly unknown[], signal?: AbortSignal): Promise<unknown>;
 }
 
 export interface RpcEndpointOptions {
@@ -29,48 +29,70 @@ export interface RpcEndpointOptions {
 }
 
 /**
- * Both paths sit on viem's HTTP transport code. Ranges use explicit batches rather than the transport's
- * tick-based batch scheduler because a provider that refuses a batch's size must be answered by splitting
- * that very batch, which the scheduler hides. viem's own retries are off (`retryCount: 0`): `withRpcRetry`
- * applies one policy (rate limits waited out, sizes split, dropped connections retried) to both paths.
+ * A JSON-RPC error the node answered in a batch, with the fields of viem's error of that name (`code`, `data`,
+ * `details`) that `classifyRpcError` reads, and without the URL in its message (it may carry a key).
+ */
+export class RpcRequestError extends Error {
+  override readonly name = 'RpcRequestError';
+  readonly code: number | undefined;
+  readonly data: unknown;
+  readonly details: string;
+  constructor(error: { code?: unknown; message?: unknown; data?: unknown }) {
+    const details = typeof error.message === 'string' ? error.message : JSON.stringify(error);
+    super(`RPC Request failed: ${details}`);
+    this.code = typeof error.code === 'number' ? error.code : undefined;
+    this.data = error.data;
+    this.details = details;
+  }
+}
+
+/**
+ * Calls go as explicit JSON-RPC batches on viem's HTTP client rather than through a viem public client and its
+ * tick-based batch scheduler, because a provider that refuses a batch's size must be answered by splitting that
+ * very batch, which the scheduler hides; and `viem/utils` is half the modules of `viem` (~0.1 s of start-up).
+ * viem retries nothing here: `withRpcRetry` applies one policy (rate limits waited out, sizes split, dropped
+ * connections retried) to every call.
  */
 export function createRpcEndpoint(url: string, options: RpcEndpointOptions): RpcEndpoint {
   const maxResponseBodySize = options.maxResponseBytes ?? 64 * 1024 * 1024;
-  const transport = http(url, { batch: true, retryCount: 0, timeout: options.timeoutMs, maxResponseBodySize });
-  const client = createPublicClient({ transport }) as PublicClient;
   const rpc: HttpRpcClient = getHttpRpcClient(url, { timeout: options.timeoutMs, maxResponseBodySize });
   let nextId = 1;
 
+  async function batch(calls: readonly RpcCall[], signal?: AbortSignal): Promise<unknown[]> {
+    if (calls.length === 0) return [];
+    const first = nextId;
+    nextId += calls.length;
+    const body = calls.map((c, i) => ({
+      jsonrpc: '2.0' as const,
+      id: first + i,
+      method: c.method,
+      params: c.params,
+    }));
+    const replies = await rpc.request({ body, fetchOptions: signal ? { signal } : undefined });
+    const results: unknown[] = new Array(calls.length);
+    const seen = new Uint8Array(calls.length);
+    let count = 0;
+    for (const reply of replies) {
+      if (reply.error) throw new RpcRequestError(reply.error);
+      const index = Number(reply.id) - first;
+      if (index >= 0 && index < calls.length && seen[index] === 0) {
+        seen[index] = 1;
+        results[index] = reply.result;
+        count++;
+      }
+    }
+    if (count < calls.length) {
+      throw new InconsistentReplyError(`the node answered ${count} of the ${calls.length} calls of a batch`);
+    }
+    return results;
+  }
+
   return {
     label: redactUrl(url),
-    client,
-    async batch(calls, signal) {
-      if (calls.length === 0) return [];
-      const first = nextId;
-      nextId += calls.length;
-      const body = calls.map((c, i) => ({
-        jsonrpc: '2.0' as const,
-        id: first + i,
-        method: c.method,
-        params: c.params,
-      }));
-      const replies = await rpc.request({ body, fetchOptions: signal ? { signal } : undefined });
-      const results: unknown[] = new Array(calls.length);
-      const seen = new Uint8Array(calls.length);
-      let count = 0;
-      for (const reply of replies) {
-        if (reply.error) throw new RpcRequestError({ body, error: reply.error, url });
-        const index = Number(reply.id) - first;
-        if (index >= 0 && index < calls.length && seen[index] === 0) {
-          seen[index] = 1;
-          results[index] = reply.result;
-          count++;
-        }
-      }
-      if (count < calls.length) {
-        throw new InconsistentReplyError(`the node answered ${count} of the ${calls.length} calls of a batch`);
-      }
-      return results;
+    batch,
+    async call(method, params = [], signal) {
+      const [result] = await batch([{ method, params }], signal);
+      return result;
     },
   };
 }

@@ -1,4 +1,5 @@
-import { type AbiEvent, type AbiParameter, parseAbiItem, toEventSelector } from 'viem';
+import type { AbiEvent, AbiParameter } from 'viem';
+import { parseAbiItem, toEventSelector } from 'viem/utils';
 import { EtlError } from '../../../internal/errors.ts';
 
 /** One decoded argument of an event, as a column of the event's staging table. */

@@ -1,4 +1,5 @@
-import { type AbiParameter, decodeAbiParameters, type Hex } from 'viem';
+import type { AbiParameter, Hex } from 'viem';
+import { decodeAbiParameters } from 'viem/utils';
 import type { EventSpec } from './abi.ts';
 
 /** A log as `eth_getLogs` returns it (quantities hex); `blockTimestamp` is sent by newer nodes (geth 1.16, anvil). */
