@@ -13,11 +13,15 @@ export interface DuckConnection {
  * The bundled build has the parquet and json extensions; httpfs and postgres would be downloaded on first use,
  * so nothing here relies on them.
  */
-export async function openDuckDb(options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckConnection> {
+export async function openDuckDb(
+  options: { threads?: number; memoryLimit?: string; tempDirectory?: string } = {},
+): Promise<DuckConnection> {
   const instance = await DuckDBInstance.create(':memory:', {
     threads: String(options.threads ?? 2),
     memory_limit: options.memoryLimit ?? '256MB',
     autoinstall_known_extensions: 'false',
+    // Where DuckDB spills what does not fit its memory limit (its default is `.tmp` in the working directory).
+    ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
   });
   const connection = await instance.connect();
   return {

@@ -16,8 +16,14 @@ import { changedPartitions, highWatermark, type LakePartition, partitionSelect }
 import type { LakeTable } from './tables.ts';
 import { csvToParquet } from './writeParquet.ts';
 
-/** DuckDB's memory limit during an export (bench/export.ts: 96 MB keeps 1M-row partitions near 300 MB of RSS). */
-const EXPORT_DUCKDB_MB = 96;
+/**
+ * DuckDB's memory limit during an export. DuckDB fills what it is given (it keeps CSV buffers until evicted), and
+ * its Parquet writer's own buffers grow with the row group (a quarter of the limit), so the limit sets most of what
+ * a conversion adds to RSS. bench/export.ts 300000 50000 3: 298 / 308 MB of peak RSS at 80 MB, 256 / 281 at 64,
+ * 264 / 259 at 48. bench/export.ts 10000000 1000000 3 at 64 (2026-12-06): peak RSS 262 MB (149 MB before the
+ * export began; 332 MB before), 0.56x the drained COPY; the built CLI on the same rows 249 MB (docs/lake.md).
+ */
+const EXPORT_DUCKDB_MB = 64;
 
 export interface ExportOptions {
   db: Db;
@@ -70,10 +76,17 @@ export async function exportToLake(options: ExportOptions): Promise<TableExport[
   await rm(destination.workDir, { recursive: true, force: true });
   await mkdir(destination.workDir, { recursive: true });
   const manifest = parseManifest(await destination.readText(MANIFEST_PATH));
-  // DuckDB's memory, and so the export's: with Node and the COPY beside it the process stays near 300 MB, and a row
-  // group (held decoded in memory before it is written) is kept to a quarter of it, or a large partition runs
-  // DuckDB out of memory (1M logs in one block range at 128 MB row groups did, under a 256 MB limit).
-  const duck = await openDuckDb({ memoryLimit: `${EXPORT_DUCKDB_MB}MB` });
+  // DuckDB's memory, and so the export's: with Node and the COPY beside it the process stays under 300 MB, and a
+  // row group (held decoded in memory before it is written, and again as the writer encodes it) is kept to a
+  // quarter of it, or a large partition runs DuckDB out of memory (1M logs in one block range at 128 MB row groups
+  // did, under a 256 MB limit). One thread: each DuckDB thread holds its own buffers, and the CSV is read by one
+  // anyway; on 1M logs two threads peaked 15-25 MB higher and converted slower (5 s against 3 s on 2 cores shared
+  // with PostgreSQL). What does not fit spills into the work folder (DuckDB's default: `.tmp` in the working dir).
+  const duck = await openDuckDb({
+    memoryLimit: `${EXPORT_DUCKDB_MB}MB`,
+    threads: 1,
+    tempDirectory: join(destination.workDir, 'duckdb'),
+  });
   const results: TableExport[] = [];
   let seq = 0;
   try {
