@@ -184,13 +184,55 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
       `SELECT min(ts) AS ts FROM staging.coincap_asset_history WHERE granularity = 'h1' AND asset_id = 'ethereum'`,
     );
     expect(first?.ts).toEqual(new Date(monthStart));
-    expect((await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_hourly'))?.bitcoin).toBe(START);
+    // The watermark is the last point received (10:00), not the end of the window asked for (10:20:30).
+    const lastHour = Math.floor(START / HOUR) * HOUR;
+    expect((await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_hourly'))?.bitcoin).toBe(lastHour);
 
     expect((await runner.runStream(history('h1'), { job: 'coincap-history' })).rowsLoaded).toBe(0);
     clock.ms += 3 * HOUR;
     expect((await runner.runStream(history('h1'), { job: 'coincap-history' })).rowsLoaded).toBe(3 * COINS.length);
     clock.ms += DAY;
     expect((await runner.runStream(history('d1'), { job: 'coincap-history' })).rowsLoaded).toBe(COINS.length);
+  });
+
+  it('behavior: an empty or partial history answer leaves the watermark on the last point; the next run loads the rest', async () => {
+    const hourly = () => runner.runStream(history('h1', ['bitcoin']), { job: 'coincap-history' });
+    const watermark = async () =>
+      (await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_hourly'))?.bitcoin;
+    expect((await hourly()).status).toBe('succeeded');
+    const lastHour = Math.floor(START / HOUR) * HOUR;
+    expect(await watermark()).toBe(lastHour);
+    const stored = await count(t.db, 'staging.coincap_asset_history', `WHERE asset_id = 'bitcoin'`);
+
+    // Three hours later CoinCap answers nothing (a passing fault): no row, and the three hours are not skipped.
+    clock.ms += 3 * HOUR;
+    cc.inject({
+      pathPrefix: '/assets/bitcoin/history',
+      status: 200,
+      body: JSON.stringify({ data: [], timestamp: clock.ms }),
+    });
+    expect(await hourly()).toMatchObject({ status: 'succeeded', rowsLoaded: 0 });
+    expect(await watermark()).toBe(lastHour);
+
+    // Then only the first of the three hours: the watermark stops on it.
+    const point = (ts: number) => ({
+      priceUsd: '100.5',
+      time: ts,
+      circulatingSupply: '1.5',
+      date: new Date(ts).toISOString(),
+    });
+    cc.inject({
+      pathPrefix: '/assets/bitcoin/history',
+      status: 200,
+      body: JSON.stringify({ data: [point(lastHour + HOUR)], timestamp: clock.ms }),
+    });
+    expect(await hourly()).toMatchObject({ status: 'succeeded', rowsLoaded: 1 });
+    expect(await watermark()).toBe(lastHour + HOUR);
+
+    // The whole answer comes back: the two hours left load, none is missing.
+    expect(await hourly()).toMatchObject({ status: 'succeeded', rowsLoaded: 2 });
+    expect(await watermark()).toBe(lastHour + 3 * HOUR);
+    expect(await count(t.db, 'staging.coincap_asset_history', `WHERE asset_id = 'bitcoin'`)).toBe(stored + 3);
   });
 
   it('behavior: the price_spread view sets CoinGecko and CoinCap side by side per coin and hour', async () => {

@@ -5,7 +5,7 @@ import { defineStream, type ExtractContext } from '../stream.ts';
 import type { CoinCapClient, HistoryInterval } from './client.ts';
 import { historyRecord } from './schemas.ts';
 
-/** Per asset, the end (ms) of the last window extracted: the next run starts just after it. */
+/** Per asset, the time (ms) of the last point received: the next run starts just after it. */
 export type HistoryCursor = Record<string, number>;
 
 const HOUR_MS = 3_600_000;
@@ -61,10 +61,21 @@ export function historyStream(client: CoinCapClient, options: HistoryOptions) {
             break;
           }
           const records = body.data.map((point) => ({ ...point, asset_id: asset, granularity: interval }));
-          // A re-extraction of an older window never moves the watermark back.
-          state[asset] = Math.max(state[asset] ?? 0, to);
+          // The cursor only moves over points received, never over the window asked for: an empty or short answer
+          // (a passing fault, or the hour not published yet) leaves the rest to the next run. A re-extraction of an
+          // older window never moves the watermark back.
+          const had = state[asset];
+          const last = body.data.reduce((max, p) => {
+            const time = Number((p as { time?: unknown }).time);
+            return Number.isFinite(time) && time >= from && time <= to ? Math.max(max, time) : max;
+          }, Number.NEGATIVE_INFINITY);
+          if (Number.isFinite(last)) state[asset] = Math.max(had ?? last, last);
           yield { records, cursor: { ...state }, progress: { done, total: options.assets.length } };
-          from = to + 1;
+          // After points were stored an empty window is a gap upstream: this asset stops here rather than jump
+          // over it; before any (an asset listed later) the next window follows. A window answered only in part
+          // is asked again from its last point.
+          if (to >= end || (records.length === 0 && had !== undefined)) break;
+          from = Number.isFinite(last) ? last + 1 : to + 1;
         }
         done++;
       }
