@@ -112,6 +112,15 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
     expect(await count(t.db, 'staging.coincap_assets')).toBe(0);
   });
 
+  it('error: an empty exchange list fails the coincap-markets step as ETL_UPSTREAM_EMPTY, writing nothing', async () => {
+    cc.inject({ pathPrefix: '/exchanges', status: 200, body: JSON.stringify({ data: [], timestamp: clock.ms }) });
+    const result = await runner.runStream(exchangesStream(client()), { job: 'coincap-markets' });
+    expect(result).toMatchObject({ status: 'failed', rowsLoaded: 0 });
+    expect(result.error).toMatch(/ETL_UPSTREAM_EMPTY.*CoinCap \/exchanges/);
+    expect(await readWatermark(t.db, t.db.schemas, 'coincap.exchanges')).toBeUndefined();
+    expect((await runner.runStream(exchangesStream(client()), { job: 'coincap-markets' })).rowsLoaded).toBe(8);
+  });
+
   it('error: assets cut short by an empty later page fail as ETL_UPSTREAM_SHORT; the whole next answer succeeds', async () => {
     expect(await runner.runStream(assets(), { job: 'coincap-assets' })).toMatchObject({ status: 'succeeded' });
     expect(await readWatermark(t.db, t.db.schemas, 'coincap.assets')).toMatchObject({ offset: 120, listed: 120 });

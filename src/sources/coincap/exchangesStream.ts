@@ -1,6 +1,6 @@
 import { coincapExchanges } from '../../tables/coincap.ts';
 import { tableWrite } from '../../tables/defineTable.ts';
-import { defineStream } from '../stream.ts';
+import { defineStream, emptyAnswer } from '../stream.ts';
 import type { CoinCapClient } from './client.ts';
 import { exchangeRecord } from './schemas.ts';
 
@@ -16,6 +16,8 @@ export function exchangesStream(client: CoinCapClient) {
     record: exchangeRecord,
     async *extract({ signal }) {
       const body = await client.exchanges(signal);
+      // CoinCap always lists exchanges: an empty list is a fault, not an update without exchanges.
+      if (body.data.length === 0) throw emptyAnswer('CoinCap /exchanges');
       yield {
         records: body.data,
         cursor: { fetchedAt: new Date(body.timestamp).toISOString(), exchanges: body.data.length },
