@@ -6,7 +6,7 @@ import { createApp } from '../src/app.ts';
 import { configSecrets } from '../src/config.ts';
 import { readColumnTypes } from '../src/db/columnTypes.ts';
 import { engineOf } from '../src/db/engines.ts';
-import { readWatermark } from '../src/db/watermarks.ts';
+import { readWatermark, writeWatermark } from '../src/db/watermarks.ts';
 import { createLogger, silentLogger } from '../src/internal/logger.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
 import { pushQueries } from '../src/pipeline/dune/pushQueries.ts';
@@ -422,6 +422,62 @@ describe.each(CLOCK_CASES)('dune-init at $name', ({ iso }) => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('dune-update after missed days', () => {
+  const at = runningClock(CLOCK_CASES[2].iso);
+  let t: TestDb;
+  let dune: DuneEmulator;
+
+  beforeAll(async () => {
+    dune = await startDuneEmulator({ pendingMs: 50, executingMs: 50, cowTradesPerDay: 4, now: at });
+    t = await openTestDb('pglite');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await dune?.close();
+  });
+  afterEach(async () => {
+    await t.db.exec('TRUNCATE staging.dune_cow_trades, etl.watermarks');
+  });
+
+  async function updateAfter(through: string) {
+    await writeWatermark(t.db, t.db.schemas, COW_STREAM, { through }, null);
+    const config = testConfig({
+      DUNE_API_URL: dune.url,
+      DUNE_API_KEY: dune.apiKey,
+      DUNE_INIT_QUERY_ID: String(dune.queries.cowInit),
+      DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
+      DUNE_POLL_INTERVAL_MS: '50',
+      DUNE_PAGE_SIZE: '1000',
+    });
+    const app = await createApp({ config, log, db: t.db, migrate: false, now: () => new Date(at()) });
+    try {
+      const result = await (await app.executor.trigger('dune-update', { retries: 0 })).done;
+      const [span] = await t.db.query<{ first: string; last: string; n: number }>(
+        `SELECT min(block_date)::text AS first, max(block_date)::text AS last, count(*)::int AS n
+         FROM staging.dune_cow_trades`,
+      );
+      return { result, span, cursor: await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM) };
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('behavior: days missed in yesterday’s month are loaded by the month-to-date query before the watermark moves', async () => {
+    // Loaded through the 13th; the runs of the 15th and 16th failed: the 14th and 15th are not loaded.
+    const { result, span, cursor } = await updateAfter('2026-06-13');
+    expect(result.status).toBe('succeeded');
+    expect(span).toEqual({ first: '2026-06-01', last: '2026-06-16', n: 16 * 4 });
+    expect(cursor).toEqual({ through: '2026-06-16' });
+  });
+
+  it('behavior: a gap the queries cannot reach keeps the watermark below it; yesterday’s rows still load', async () => {
+    const { result, span, cursor } = await updateAfter('2026-05-20');
+    expect(result.status).toBe('succeeded');
+    expect(span).toEqual({ first: '2026-06-16', last: '2026-06-16', n: 4 });
+    expect(cursor).toEqual({ through: '2026-05-20' });
   });
 });
 

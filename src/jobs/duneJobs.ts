@@ -7,7 +7,7 @@ import { queryRegistry } from '../pipeline/dune/queryRegistry.ts';
 import { ensureQueryTable, type TableChanges } from '../pipeline/dune/queryTable.ts';
 import { anyQueryStream } from '../sources/dune/anyQueryStream.ts';
 import { planColumns } from '../sources/dune/columnTypes.ts';
-import { COW_STREAM, type CowCursor, dayBefore } from '../sources/dune/cowTradesStream.ts';
+import { COW_STREAM, type CowCursor, dayBefore, dayBeforeDay } from '../sources/dune/cowTradesStream.ts';
 import { duneSource } from '../sources/dune/index.ts';
 import { configuredQueryId, REPO_QUERIES, type RepoQuery } from '../sources/dune/repoQueries.ts';
 import type { ResultPage } from '../sources/dune/resultPages.ts';
@@ -40,20 +40,32 @@ async function queryIdOf(ctx: JobContext, query: RepoQuery): Promise<number | un
 export function duneJobs(deps: CatalogueDeps) {
   const [initQuery, updateQuery] = REPO_QUERIES as [RepoQuery, RepoQuery];
 
-  async function runCow(job: string, query: RepoQuery, ctx: JobContext, skipWhenCovered: boolean) {
+  async function runCow(job: string, wanted: RepoQuery, ctx: JobContext, skipWhenCovered: boolean) {
     if (!ctx.config.dune.apiKey) return skipped(job, ctx, 'Dune is not configured (set DUNE_API_KEY)');
+    const cursor = await readWatermark<CowCursor>(ctx.db, ctx.db.schemas, COW_STREAM);
+    const yesterday = dayBefore((deps.now ?? systemClock)());
+    let query = wanted;
+    // The update query holds yesterday only: after missed days it would leave them behind the watermark for
+    // good. The month-to-date query loads them instead, when they are in yesterday's month and it has an id.
+    const behind = cursor?.through !== undefined && cursor.through < dayBeforeDay(yesterday);
+    if (wanted === updateQuery && behind && (cursor?.through ?? '') >= dayBeforeDay(`${yesterday.slice(0, 8)}01`)) {
+      if (await queryIdOf(ctx, initQuery)) {
+        ctx.log.warn(
+          { through: cursor?.through },
+          'days before yesterday are not loaded: running the month-to-date query',
+        );
+        query = initQuery;
+      }
+    }
     const queryId = await queryIdOf(ctx, query);
     if (!queryId) {
       return skipped(job, ctx, `Dune is not configured (set ${query.setting}, or run \`crypto-etl dune push\`)`);
     }
-    if (skipWhenCovered) {
-      const cursor = await readWatermark<CowCursor>(ctx.db, ctx.db.schemas, COW_STREAM);
-      const yesterday = dayBefore((deps.now ?? systemClock)());
-      if (cursor?.through && cursor.through >= yesterday && !cursor.pending) {
-        return skipped(job, ctx, `the trades are loaded through ${cursor.through} already`);
-      }
+    if (skipWhenCovered && cursor?.through && cursor.through >= yesterday && !cursor.pending) {
+      return skipped(job, ctx, `the trades are loaded through ${cursor.through} already`);
     }
-    return runSteps(job, ctx, [{ stream: duneSource(deps).cowTrades(queryId) }]);
+    const covers = query === initQuery ? 'month' : 'day';
+    return runSteps(job, ctx, [{ stream: duneSource(deps).cowTrades(queryId, covers) }]);
   }
 
   async function runAnyQuery(job: string, ctx: JobContext): Promise<JobResult> {

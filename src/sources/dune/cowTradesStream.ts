@@ -21,6 +21,11 @@ export interface CowStreamOptions {
   mode: ResultsMode;
   pageSize: number;
   pollIntervalMs: number;
+  /**
+   * The days a result holds: `day` (the update query: the day before its run, the default) or `month` (the init
+   * query: that day's month up to it). The watermark never moves over a day before them it does not already cover.
+   */
+  covers?: 'day' | 'month';
   now?: Clock;
 }
 
@@ -30,6 +35,11 @@ export const COW_STREAM = 'dune.cow_trades';
 /** The UTC day before an instant, `YYYY-MM-DD`. */
 export function dayBefore(instant: Date): string {
   return new Date(instant.getTime() - 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The UTC day before a day, both `YYYY-MM-DD`. */
+export function dayBeforeDay(day: string): string {
+  return dayBefore(new Date(`${day}T00:00:00Z`));
 }
 
 /**
@@ -67,7 +77,17 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
           continue;
         }
         const covered = dayBefore(parseDuneTimestamp(page.submittedAt) ?? now());
-        const through = cursor?.through && cursor.through > covered ? cursor.through : covered;
+        // A result holds its query's days only: after missed runs the day(s) between the watermark and them were
+        // never received, so the watermark stays below them (their rows still load).
+        const first = options.covers === 'month' ? `${covered.slice(0, 8)}01` : covered;
+        const gap = cursor?.through !== undefined && cursor.through < dayBeforeDay(first);
+        if (gap) {
+          log.warn(
+            { through: cursor?.through, resultFrom: first, resultTo: covered },
+            'the Dune result does not reach back to the day after the watermark: the watermark stays (load the days between with dune-init or a backfill)',
+          );
+        }
+        const through = cursor?.through && (gap || cursor.through > covered) ? cursor.through : covered;
         if (options.mode === 'latest' && covered < dayBefore(now())) {
           log.warn(
             { covered },

@@ -17,9 +17,10 @@ export function duneSource(deps: {
   const { resultsMode: mode, pageSize, pollIntervalMs } = deps.config.dune;
   return {
     client,
-    cowTrades: (queryId: number) =>
+    cowTrades: (queryId: number, covers?: 'day' | 'month') =>
       cowTradesStream(client, {
         queryId,
+        covers,
         params: cowParams(deps.config),
         mode,
         pageSize,
