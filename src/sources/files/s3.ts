@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../config.ts';
 import { EtlError } from '../../internal/errors.ts';
@@ -88,8 +88,27 @@ function s3File(s3: S3Client, bucket: string, key: string, { size, etag, modifie
           abortSignal: signal,
         });
         const body = object.Body as Readable;
-        // A body that fails mid-read (a reset connection) fails as the request would have, with what to check.
-        const out = new PassThrough({ highWaterMark: 1 << 16 });
+        // A body that fails mid-read (a reset connection) fails as the request would have, with what to check;
+        // one that ends before the object's length (a connection closed early) fails too: a cut file is not the file.
+        const expected = object.ContentLength ?? size;
+        let received = 0;
+        const out = new Transform({
+          highWaterMark: 1 << 16,
+          transform(chunk: Buffer, _encoding, done) {
+            received += chunk.length;
+            done(null, chunk);
+          },
+          flush(done) {
+            if (received >= expected) return done();
+            done(
+              new EtlError(
+                'ETL_UPSTREAM_UNREACHABLE',
+                `S3 ended the body of ${uri} after ${received} of its ${expected} bytes: the object was cut short in transit; run again (nothing of it was loaded)`,
+                { retryable: true },
+              ),
+            );
+          },
+        });
         body.on('error', (error) => out.destroy(s3Error(error, uri)));
         out.on('close', () => body.destroy());
         return body.pipe(out);
