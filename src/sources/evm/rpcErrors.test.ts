@@ -27,6 +27,7 @@ describe('classifyRpcError', () => {
     ['-32601 method missing', 'unsupported', rpcError(providerErrors.methodMissing)],
     ['4444 pruned history', 'fatal', rpcError(providerErrors.pruned)],
     ['-32602 invalid block range', 'fatal', rpcError(providerErrors.reversedRange)],
+    ['-32602 range beyond the head (a node behind)', 'transient', rpcError(providerErrors.futureRange)],
     ['HTTP 413', 'too-large', new HttpRequestError({ body, status: 413, url: URL_WITH_KEY })],
     ['HTTP 502', 'transient', new HttpRequestError({ body, status: 502, url: URL_WITH_KEY })],
     [

@@ -41,8 +41,12 @@ const TOO_LARGE =
   /too large|more than \d+ results|exceeds? (the )?(max|limit)|response size|block range (is )?too|batch (size )?(limit|too)|too many (results|blocks|calls|requests in batch)/i;
 const RATE_LIMITED = /rate.?limit|too many requests|request rate|capacity|throttl|exceeded .*(requests|rps|compute)/i;
 const UNSUPPORTED = /method .*(not found|does not exist|not (available|supported))|unsupported method|not implemented/i;
+/**
+ * A node behind the head another answered (a provider's backends), or busy: asked again. `beyond current head` is
+ * geth's -32602 for an `eth_getLogs` range past its head (execution-apis filter-error-future-block-range).
+ */
 const NODE_BEHIND =
-  /header not found|unknown block|block not found|not synced|syncing|timeout|timed out|busy|try again/i;
+  /header not found|unknown block|block not found|beyond (the )?current head|not synced|syncing|timeout|timed out|busy|try again/i;
 
 interface ErrorFields {
   name?: string;
