@@ -193,6 +193,26 @@ describe.each(POSTGRES_ENGINES)('evm-blocks on recorded node answers (%s)', (eng
   });
 
   it.each([
+    ['eth_blockNumber', null],
+    ['eth_chainId', null],
+    ['eth_blockNumber', '47219'],
+  ])(
+    'error: a node answering %s with %j fails the run naming it (not a head or chain of 0); nothing is written',
+    async (method, value) => {
+      const chain = parityMainnet();
+      await serve(chain);
+      (node as FixtureNode).override = (call) => (call.method === method ? { result: value } : undefined);
+      const result = await run({ from: '47218', to: '47219' });
+      expect(result.status).toBe('failed');
+      expect(result.error).toContain(
+        `ETL_UPSTREAM_MALFORMED: The node answered ${method} with ${JSON.stringify(value)}`,
+      );
+      expect(await rowsOf(1, 47218, 47219)).toEqual([0, 0, 0, 0]);
+      expect(await readWatermark(db, db.schemas, 'evm.1.blocks')).toBeUndefined();
+    },
+  );
+
+  it.each([
     { code: -32602, message: 'invalid argument 0: hex string without 0x prefix' },
     { code: -32000, message: 'block receipts unavailable' },
   ])('behavior: eth_getBlockReceipts failing with $code falls back to receipts per transaction', async (error) => {

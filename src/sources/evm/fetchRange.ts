@@ -1,7 +1,7 @@
 import { isEtlError } from '../../internal/errors.ts';
 import type { Logger } from '../../internal/logger.ts';
 import type { RawRange } from './rows.ts';
-import { InconsistentReplyError, MissingReceiptError, type RpcCall, type RpcEndpoint } from './rpc.ts';
+import { InconsistentReplyError, MissingReceiptError, quantity, type RpcCall, type RpcEndpoint } from './rpc.ts';
 import { classifyRpcError, describeFailure, type RpcFailureKind } from './rpcErrors.ts';
 import { type RetryPolicy, withRpcRetry } from './withRpcRetry.ts';
 
@@ -139,7 +139,10 @@ export function createRangeFetcher(options: { endpoint: RpcEndpoint; policy: Ret
       return out;
     },
     async head(signal) {
-      return Number(await retry('head', signal, () => endpoint.call('eth_blockNumber', [], signal)));
+      return quantity(
+        await retry('head', signal, () => endpoint.call('eth_blockNumber', [], signal)),
+        'eth_blockNumber',
+      );
     },
   };
 }

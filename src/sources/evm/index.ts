@@ -2,7 +2,7 @@ import type { Config } from '../../config.ts';
 import type { Logger } from '../../internal/logger.ts';
 import { createRangeFetcher, type RangeFetcher } from './fetchRange.ts';
 import { createLogFilter, type LogFilter } from './logFilter.ts';
-import { createRpcEndpoint, type RpcEndpoint } from './rpc.ts';
+import { createRpcEndpoint, quantity, type RpcEndpoint } from './rpc.ts';
 import { type RetryPolicy, withRpcRetry } from './withRpcRetry.ts';
 
 /** anvil and hardhat (31337), ganache and geth --dev (1337): blocks are mined on demand there. */
@@ -68,13 +68,16 @@ export async function connectEvmChains(options: ConnectOptions): Promise<EvmChai
   const chains: EvmChain[] = [];
   for (const url of config.evm.rpcUrls) {
     const endpoint = createRpcEndpoint(url, { timeoutMs: config.http.timeoutMs });
-    const chainId = await withRpcRetry(async () => Number(await endpoint.call('eth_chainId', [], signal)), {
-      policy,
-      log,
-      label: endpoint.label,
-      what: 'eth_chainId',
-      signal,
-    });
+    const chainId = await withRpcRetry(
+      async () => quantity(await endpoint.call('eth_chainId', [], signal), 'eth_chainId'),
+      {
+        policy,
+        log,
+        label: endpoint.label,
+        what: 'eth_chainId',
+        signal,
+      },
+    );
     const same = chains.find((c) => c.chainId === chainId);
     if (same) {
       log.warn({ node: endpoint.label, chainId, using: same.label }, 'EVM_RPC_URLS lists this chain twice: ignored');

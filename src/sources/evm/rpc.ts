@@ -1,4 +1,5 @@
 import { getHttpRpcClient, type HttpRpcClient } from 'viem/utils';
+import { EtlError } from '../../internal/errors.ts';
 import { redactUrl } from '../../internal/redact.ts';
 
 /** One JSON-RPC call of a batch. */
@@ -95,6 +96,24 @@ export function createRpcEndpoint(url: string, options: RpcEndpointOptions): Rpc
       return result;
     },
   };
+}
+
+/**
+ * A JSON-RPC quantity (`0x` and hex digits) as a number. Anything else (null, a missing result, a decimal string) is
+ * a malformed answer, not block 0: `Number(null)` would make a broken node's head 0 and a run "succeed" with nothing.
+ */
+export function quantity(value: unknown, what: string): number {
+  // 13 hex digits stay below 2^53: every real chain id and block height.
+  if (typeof value === 'string' && /^0x[0-9a-fA-F]{1,13}$/.test(value)) return Number(value);
+  throw new EtlError(
+    'ETL_UPSTREAM_MALFORMED',
+    `The node answered ${what} with ${JSON.stringify(value) ?? 'nothing'}, not a hex quantity`,
+    {
+      details: {
+        hint: 'check EVM_RPC_URLS: the node or the proxy in front of it is not answering JSON-RPC as a node does',
+      },
+    },
+  );
 }
 
 /**
