@@ -127,3 +127,47 @@ describe('erc20_transfers refresh on postgres, at 20,000 rows', () => {
     expect(await count(t.db, 'warehouse.erc20_transfers')).toBe(20_000);
   });
 });
+
+describe.each(POSTGRES_ENGINES)('erc20_transfers refresh on a table partitioned by chain (%s)', (engine) => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await openTestDb(engine);
+    await t.db.transaction(async (tx) => {
+      await ensureEventTables(tx, t.db, [spec]);
+    });
+    // An operator's partitioning (the key allows it): a row's ctid is then unique within its partition only.
+    await t.db.exec(`
+      ALTER TABLE warehouse.erc20_transfers RENAME TO erc20_transfers_plain;
+      CREATE TABLE warehouse.erc20_transfers (LIKE warehouse.erc20_transfers_plain INCLUDING DEFAULTS)
+        PARTITION BY LIST (chain_id);
+      ALTER TABLE warehouse.erc20_transfers ADD PRIMARY KEY (chain_id, block_hash, log_index);
+      CREATE INDEX ON warehouse.erc20_transfers (chain_id, block_number);
+      CREATE TABLE warehouse.erc20_transfers_1 PARTITION OF warehouse.erc20_transfers FOR VALUES IN (1);
+      CREATE TABLE warehouse.erc20_transfers_2 PARTITION OF warehouse.erc20_transfers FOR VALUES IN (2);`);
+  });
+  afterAll(() => t?.close());
+
+  it('behavior: a reorg on one chain deletes its orphans only, not the rows at the same place in another partition', async () => {
+    const target = eventTarget(t.db.schemas, spec);
+    await t.db.transaction(async (tx) => {
+      await tx.writeRows(target, transfers(1, 1, 3));
+      await tx.writeRows(target, transfers(2, 1, 3));
+    });
+    await refreshRollups(t.db, EVENT_ROLLUPS);
+    expect(await count(t.db, 'warehouse.erc20_transfers')).toBe(12);
+    // An hour later (past the refresh's lookback, so that nothing of chain 2 is read again), chain 1's block 3 is
+    // replaced: its orphans in partition 1 sit at the same ctids as chain 2's block 3 in partition 2.
+    await t.db.exec("UPDATE staging.evm_event_erc20_transfer SET loaded_at = loaded_at - interval '1 hour'");
+    await t.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM staging.evm_event_erc20_transfer WHERE chain_id = 1 AND block_number = 3');
+      await tx.writeRows(target, transfers(1, 3, 3, 'b'));
+    });
+    await refreshRollups(t.db, EVENT_ROLLUPS);
+    const hashes = await t.db.query<{ block_hash: string }>(
+      'SELECT DISTINCT block_hash FROM warehouse.erc20_transfers WHERE chain_id = 1 AND block_number = 3',
+    );
+    expect(hashes.map((r) => r.block_hash)).toEqual([hex('1:3:b')]);
+    expect(await count(t.db, 'warehouse.erc20_transfers', 'WHERE chain_id = 2')).toBe(6);
+    expect(await count(t.db, 'warehouse.erc20_transfers')).toBe(12);
+  });
+});

@@ -25,10 +25,10 @@ WITH RECURSIVE fresh AS MATERIALIZED (
     WHERE x.chain_id = c.chain_id AND x.block_number > t.top - 256 OFFSET 0
   ) r
 ), doomed AS (
-  SELECT x.ctid AS row_id
+  SELECT x.tableoid AS table_id, x.ctid AS row_id
   FROM heights h
   CROSS JOIN LATERAL (
-    SELECT w.ctid, w.chain_id, w.block_number, w.block_hash, w.log_index FROM {warehouse}.erc20_transfers w
+    SELECT w.tableoid, w.ctid, w.chain_id, w.block_number, w.block_hash, w.log_index FROM {warehouse}.erc20_transfers w
     WHERE w.chain_id = h.chain_id AND w.block_number = h.block_number OFFSET 0
   ) x
   WHERE NOT EXISTS (
@@ -37,7 +37,10 @@ WITH RECURSIVE fresh AS MATERIALIZED (
       AND e.log_index = x.log_index
     OFFSET 0)
 ), gone AS (
-  DELETE FROM {warehouse}.erc20_transfers WHERE ctid = ANY (ARRAY(SELECT row_id FROM doomed))
+  -- By ctid (a TID scan, never the whole table), and by table: a ctid names a row within one table only, so
+  -- were this table ever partitioned, a ctid alone would also delete the row at that place in every partition.
+  DELETE FROM {warehouse}.erc20_transfers
+  WHERE ctid = ANY (ARRAY(SELECT row_id FROM doomed)) AND (tableoid, ctid) IN (SELECT table_id, row_id FROM doomed)
   RETURNING 1
 ), tokens AS (
   SELECT DISTINCT ON (chain_id, address) chain_id, address, symbol, decimals FROM {staging}.evm_tokens
@@ -52,6 +55,8 @@ SELECT f.chain_id, f.block_number, f.block_hash, f.log_index, f.block_time, f.tx
 FROM fresh f
 LEFT JOIN tokens t ON t.chain_id = f.chain_id AND t.address = f.emitter
 WHERE f."from" IS NOT NULL AND f."to" IS NOT NULL AND f."value" IS NOT NULL
-  -- The delete runs whole before the first insert, so it never reads through the rows being inserted.
+  -- Counting `gone` makes the planner run the delete first (an InitPlan), though PostgreSQL does not promise an
+  -- order between a statement's parts; nothing depends on it: every part sees the same snapshot, and a deleted key
+  -- has no staging row in it, so it is never among the rows inserted.
   AND (SELECT count(*) FROM gone) >= 0
 ON CONFLICT (chain_id, block_hash, log_index) DO NOTHING
