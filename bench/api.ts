@@ -18,9 +18,11 @@
  * Beside the figures, the CPU each side spent per request, by process (Linux's /proc, PostgreSQL on this machine):
  * the bench's own (autocannon on the API side, the pg client on the SQL side), crypto-etl serve's and PostgreSQL's
  * backends of the bench database. When the machine's cores are what bounds both sides, API / SQL throughput can be
- * at most SQL's CPU per request over the API's: printed as the ceiling the server's own CPU leaves.
+ * at most SQL's CPU per request over the API's: printed as the ceiling the server's own CPU leaves. The random mix
+ * also runs against bench/bareServer.ts (Fastify + pg, the one route, nothing else) as a third side taking turns:
+ * what any Node server in front of the same statement reaches here, measured in the same run.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,11 +30,10 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
 import { openPostgres } from '../src/db/postgres.ts';
-import { parseRange } from '../src/server/params.ts';
-import { pricesQuery } from '../src/server/pricesQuery.ts';
 import { READONLY_ROLE } from '../src/server/readOnlyDb.ts';
 import { applyModels } from '../src/transforms/applyModels.ts';
 import { DEFAULT_SCHEMAS, POSTGRES_ADMIN_URL } from '../test/helpers/databases.ts';
+import { type PriceRequest, statementOf } from './pricesStatement.ts';
 
 const SECONDS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 20);
 /** Each side's SECONDS are measured in this many slices, the sides taking turns. */
@@ -50,17 +51,6 @@ const END_DAY = START + DAYS * 86_400_000;
 const WINDOW_HOURS = 7 * 24;
 const NAME = 'crypto_etl_bench_api';
 const url = POSTGRES_ADMIN_URL.replace(/\/[^/]*$/, `/${NAME}`);
-
-/** One request of `/api/prices`, as its query parameters (text, as sent) and the statement's options. */
-interface PriceRequest {
-  coin: string;
-  interval: 'daily' | 'hourly';
-  /** As sent: an instant or a date (UTC midnight). */
-  from: string;
-  to?: string;
-  order: 'asc' | 'desc';
-  limit: number;
-}
 
 interface Scenario {
   name: string;
@@ -145,21 +135,6 @@ const pathOf = (r: PriceRequest) => {
   qs.set('limit', String(r.limit));
   return `/api/prices?${qs}`;
 };
-
-/** The API's own statement for a request (the page rendered as JSON), as the route builds it. */
-const statementOf = (r: PriceRequest) =>
-  pricesQuery({
-    warehouse: 'warehouse',
-    interval: r.interval,
-    coins: [r.coin],
-    vs: 'usd',
-    ...parseRange(r),
-    order: r.order,
-    limit: r.limit,
-    offset: 0,
-    format: 'json',
-    jsonInSql: true,
-  });
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
@@ -282,17 +257,30 @@ async function startServe(port: number) {
       stdio: ['ignore', 'inherit', 'inherit'],
     },
   );
+  return answering(child, port, 'crypto-etl serve');
+}
+
+/** bench/bareServer.ts: Fastify + pg and the one route, nothing else (the floor of any Node server here). */
+async function startBare(port: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bareServer.ts', String(port), url], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return answering(child, port, 'bench/bareServer.ts');
+}
+
+/** Waits for a server's /health; kills it if it does not answer within 30 s. */
+async function answering(child: ChildProcess, port: number, what: string): Promise<ChildProcess> {
   for (let i = 0; i < 300; i++) {
     const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) return child;
-    if (child.exitCode !== null) throw new Error(`crypto-etl serve exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     await sleep(100);
   }
   child.kill();
-  throw new Error('crypto-etl serve did not answer /health within 30 s');
+  throw new Error(`${what} did not answer /health within 30 s`);
 }
 
 interface Figures {
@@ -486,18 +474,28 @@ async function checkSameAnswer(port: number, scenario: Scenario): Promise<void> 
 const row = (name: string, f: Figures) =>
   `${name.padEnd(28)} ${f.p50.toFixed(1).padStart(8)} ${f.p95.toFixed(1).padStart(8)} ${f.p99.toFixed(1).padStart(8)} ${f.perSecond.toFixed(0).padStart(9)} ${String(f.errors).padStart(7)}`;
 
-async function scenario(port: number, s: Scenario, serverPid: number | undefined): Promise<void> {
+/** The bare server's port and pid, run as a third side of a scenario. */
+interface Bare {
+  port: number;
+  pid: number | undefined;
+}
+
+async function scenario(port: number, s: Scenario, serverPid: number | undefined, bare?: Bare): Promise<void> {
   await checkSameAnswer(port, s);
+  if (bare) await checkSameAnswer(bare.port, s);
   // The two sides take turns, ROUNDS slices each, so that a change in the machine's other load (a shared machine)
   // falls on both alike; each side draws from its own sequence, the same for both.
   const apiDraws = s.draws();
   const sqlDraws = s.draws();
   const apiSamples: Sample[] = [];
   const sqlSamples: Sample[] = [];
+  const bareDraws = s.draws();
+  const bareSamples: Sample[] = [];
   const before = await cacheCounts(port);
   for (let round = 0; round < ROUNDS; round++) {
     apiSamples.push(await benchApi(port, SECONDS / ROUNDS, apiDraws, serverPid));
     sqlSamples.push(await benchSql(SECONDS / ROUNDS, sqlDraws));
+    if (bare) bareSamples.push(await benchApi(bare.port, SECONDS / ROUNDS, bareDraws, bare.pid));
   }
   const after = await cacheCounts(port);
   const api = figuresOf(apiSamples);
@@ -511,6 +509,8 @@ async function scenario(port: number, s: Scenario, serverPid: number | undefined
   );
   console.log(row('API (crypto-etl serve)', api));
   console.log(row('SQL alone (same statements)', sql));
+  const bareFigures = bare ? figuresOf(bareSamples) : undefined;
+  if (bareFigures) console.log(row('Fastify + pg, nothing else', bareFigures));
   const throughput = api.perSecond / sql.perSecond;
   const p95 = api.p95 / sql.p95;
   console.log(
@@ -518,9 +518,22 @@ async function scenario(port: number, s: Scenario, serverPid: number | undefined
       `p95 ${p95.toFixed(2)}× (goal ≤ 1.15: ${p95 <= 1.15 ? 'met' : 'MISSED'}); ` +
       `answer cache: ${(hitRate * 100).toFixed(1)} % from the cache (${served('hit')} hit, ${served('shared')} shared, ${served('miss')} miss)`,
   );
+  if (bareFigures) {
+    console.log(
+      `Fastify + pg, nothing else / SQL: throughput ${(bareFigures.perSecond / sql.perSecond).toFixed(2)}×, ` +
+        `p95 ${(bareFigures.p95 / sql.p95).toFixed(2)}× (the floor of a Node server on this machine; the API is ` +
+        `${(api.perSecond / bareFigures.perSecond).toFixed(2)}× its throughput)`,
+    );
+  }
   const apiCpu = cpuPerRequest(apiSamples);
   const sqlCpu = cpuPerRequest(sqlSamples);
   const us = (n: number | undefined) => (n === undefined ? 'n/a' : `${n.toFixed(0)} µs`);
+  if (bare) {
+    const bareCpu = cpuPerRequest(bareSamples);
+    console.log(
+      `CPU per request, Fastify + pg side: autocannon ${us(bareCpu.bench)}, the bare server ${us(bareCpu.server)}, PostgreSQL ${us(bareCpu.postgres)}`,
+    );
+  }
   console.log(
     `CPU per request: API side: autocannon ${us(apiCpu.bench)}, crypto-etl serve ${us(apiCpu.server)}, PostgreSQL ${us(apiCpu.postgres)}; ` +
       `SQL side: pg client ${us(sqlCpu.bench)}, PostgreSQL ${us(sqlCpu.postgres)}`,
@@ -538,14 +551,18 @@ async function scenario(port: number, s: Scenario, serverPid: number | undefined
 await prepare();
 const port = await freePort();
 const serve = await startServe(port);
+const barePort = await freePort();
+const bareServer = await startBare(barePort);
 try {
   console.log(
     `warming up (3 s), then ${SECONDS} s at ${CONNECTIONS} connections for each side of each scenario, in ${ROUNDS} turns…`,
   );
   await benchApi(port, 3, RANDOM.draws());
-  await scenario(port, RANDOM, serve.pid);
+  await benchApi(barePort, 3, RANDOM.draws());
+  await scenario(port, RANDOM, serve.pid, { port: barePort, pid: bareServer.pid });
   await scenario(port, ZIPF, serve.pid);
 } finally {
   serve.kill('SIGTERM');
+  bareServer.kill('SIGTERM');
   if (!KEEP) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${NAME} WITH (FORCE)`));
 }
