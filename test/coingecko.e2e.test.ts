@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readWatermark } from '../src/db/watermarks.ts';
+import { readWatermark, writeWatermark } from '../src/db/watermarks.ts';
 import { silentLogger } from '../src/internal/logger.ts';
 import { createRunner, type Runner } from '../src/pipeline/runner.ts';
 import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../src/sandbox/coingecko/server.ts';
@@ -377,6 +377,47 @@ describe.each(POSTGRES_ENGINES)('CoinGecko end to end on %s', (engine) => {
     expect(await count(t.db, 'staging.coingecko_prices')).toBe(stored + 4 * 24);
     const after = await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices');
     expect(after?.bitcoin).toBe((before?.bitcoin ?? 0) + 4 * 86_400_000);
+  });
+
+  describe('a backfill over 100 days', () => {
+    const DAY = 86_400_000;
+    const stream = () => pricesStream(client(), { coins: ['bitcoin'], vsCurrency: 'usd', now });
+    /** The watermark 100 days before now (12:00): every hour after it, up to now, is 100 × 24 points. */
+    async function from100DaysAgo(): Promise<number> {
+      clock.fixedMs = Date.parse(CLOCK_CASES[2].iso);
+      const start = clock.fixedMs - 100 * DAY;
+      await writeWatermark(t.db, t.db.schemas, 'coingecko.prices', { bitcoin: start }, null);
+      return start;
+    }
+    const hourly = () =>
+      t.db
+        .query<{ n: number; off: number }>(
+          `SELECT count(*)::int AS n, count(*) FILTER (WHERE extract(epoch FROM ts)::bigint % 3600 <> 0)::int AS off
+           FROM staging.coingecko_prices WHERE coin_id = 'bitcoin'`,
+        )
+        .then((rows) => rows[0]);
+
+    it('behavior: loads every hour, each window asked within CoinGecko’s 90 days of hourly points', async () => {
+      await from100DaysAgo();
+      expect(await runner.runStream(stream(), { job: 'coingecko-prices' })).toMatchObject({ status: 'succeeded' });
+      expect(await hourly()).toEqual({ n: 100 * 24, off: 0 });
+      expect((await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices'))?.bitcoin).toBe(
+        now().getTime(),
+      );
+    });
+
+    it('behavior: a window answered only in part is asked again from its last point: no hour is skipped', async () => {
+      const start = await from100DaysAgo();
+      // The first window's answer stops after 30 days (the emulator's own 30 days of hourly points).
+      const q = `vs_currency=usd&from=${Math.floor(start / 1000)}&to=${Math.floor((start + 30 * DAY) / 1000)}`;
+      const part = await (await fetch(`${emulator.url}/coins/bitcoin/market_chart/range?${q}`)).json();
+      emulator.inject({ pathPrefix: '/coins/bitcoin/market_chart/range', status: 200, body: JSON.stringify(part) });
+      expect(await runner.runStream(stream(), { job: 'coingecko-prices' })).toMatchObject({ status: 'succeeded' });
+      expect(await hourly()).toEqual({ n: 100 * 24, off: 0 });
+      expect((await readWatermark<PricesCursor>(t.db, t.db.schemas, 'coingecko.prices'))?.bitcoin).toBe(
+        now().getTime(),
+      );
+    });
   });
 
   it.each(CLOCK_CASES)(

@@ -8,8 +8,12 @@ import { priceRecord } from './schemas.ts';
 /** Per coin, the time (ms) of the last point received: the next run starts just after it. */
 export type PricesCursor = Record<string, number>;
 
-/** CoinGecko answers hourly points for ranges of 2–90 days; longer ranges turn daily, so backfills go in windows. */
-const WINDOW_MS = 90 * 86_400_000;
+/**
+ * CoinGecko answers hourly points for ranges of 2–90 days; longer ranges turn daily, so backfills go in windows.
+ * 89 days, not 90: the request's bounds are whole seconds rounded outwards, and a window of 90 days from the
+ * millisecond after a watermark came to 90 days and a second, which is answered daily (the hours in it never came).
+ */
+const WINDOW_MS = 89 * 86_400_000;
 /**
  * A range within the last day is answered 5-minutely. Every request spans at least this much, whatever the
  * watermark, so every answer is hourly; the points before the watermark are dropped (they are stored already).
@@ -60,12 +64,13 @@ export function pricesStream(
           // The cursor only moves over points received: an empty answer leaves it, and the next run asks for
           // the same window again. After points were stored an empty window is a gap upstream, so this coin
           // stops here rather than jump over it; before any (a coin listed later) the next window follows.
+          // A window answered only in part is asked again from its last point, never skipped to its end.
           const had = state[coin];
-          const last = records.reduce((max, r) => Math.max(max, r.ts), had ?? Number.NEGATIVE_INFINITY);
-          if (Number.isFinite(last)) state[coin] = last;
+          const last = records.reduce((max, r) => Math.max(max, r.ts), Number.NEGATIVE_INFINITY);
+          if (Number.isFinite(last)) state[coin] = Math.max(had ?? last, last);
           yield { records, cursor: { ...state }, progress: { done, total: options.coins.length } };
-          if (records.length === 0 && had !== undefined) break;
-          from = to + 1;
+          if (to >= end || (records.length === 0 && had !== undefined)) break;
+          from = Number.isFinite(last) ? last + 1 : to + 1;
         }
         done++;
       }
