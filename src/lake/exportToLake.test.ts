@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDb, POSTGRES_ENGINES, type TestDb } from '../../test/helpers/databases.ts';
 import { seedEvm, seedPrices } from '../../test/helpers/lakeSeed.ts';
@@ -241,6 +242,40 @@ describe('lake export reading ahead', () => {
       ]);
       expect(await readWatermark(t.db, t.db.schemas, exportStream('evm_blocks'))).toBeUndefined();
     } finally {
+      await t.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('lake export beside a long transaction (postgres)', () => {
+  it('behavior: rows a transaction begun before a pass commits after it are exported by the next pass, past the overlap', async () => {
+    const t = await openTestDb('postgres');
+    const root = mkdtempSync(join(tmpdir(), 'crypto-etl-lake-open-'));
+    const late = new pg.Client({ connectionString: t.url });
+    try {
+      await late.connect();
+      const prices = LAKE_TABLES.filter((x) => x.name === 'coingecko_prices');
+      const pass = () => exportToLake({ ...options, tables: prices, db: t.db, destination: localDestination(root) });
+      const insert = (coin: string) =>
+        `INSERT INTO ${t.db.schemas.staging}.coingecko_prices (coin_id, vs_currency, ts, price)
+         VALUES ('${coin}', 'usd', TIMESTAMPTZ '2024-03-01T00:00:00Z', 1)`;
+      // A backfill's transaction: its rows carry its start as loaded_at, older than what commits meanwhile.
+      await late.query('BEGIN');
+      await late.query(insert('late-coin'));
+      await t.db.exec(insert('early-coin'));
+      const [first] = await pass();
+      const [early] = await t.db.query<{ at: Date }>(
+        `SELECT loaded_at AS at FROM ${t.db.schemas.staging}.coingecko_prices WHERE coin_id = 'early-coin'`,
+      );
+      // The watermark waits before the open transaction, not at the last row committed.
+      expect(Date.parse(first?.watermark as string)).toBeLessThan((early?.at as Date).getTime());
+      await late.query('COMMIT');
+      await pass();
+      const coins = (await queryLake(root, 'SELECT coin_id FROM coingecko_prices ORDER BY 1')).rows.map((r) => r[0]);
+      expect(coins).toEqual(['early-coin', 'late-coin']);
+    } finally {
+      await late.end().catch(() => {});
       await t.close();
       rmSync(root, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { oldestOpenTransaction } from '../db/engineSql.ts';
 import type { Db } from '../db/types.ts';
 import { readWatermark, writeWatermark } from '../db/watermarks.ts';
 import { EtlError } from '../internal/errors.ts';
@@ -99,7 +100,7 @@ export async function exportToLake(options: ExportOptions): Promise<TableExport[
       const sameColumns = known && JSON.stringify(known.columns) === JSON.stringify(columnsOf(columns));
       // A lake without this table (a new or wiped destination), or whose columns changed, is written in full.
       const since = options.full || !sameColumns ? undefined : (cursor[destination.url] ?? undefined);
-      const high = await highWatermark(db, db.schemas, table);
+      const high = await settledHigh(db, table);
       const entry = sameColumns && known ? known : { columns: columnsOf(columns), watermark: null, partitions: {} };
       if (!sameColumns) {
         for (const file of Object.values(known?.partitions ?? {})) await destination.remove(file.file);
@@ -211,4 +212,17 @@ async function copyToFile(source: AsyncIterable<Uint8Array>, file: string): Prom
   });
   await pipeline(source, count, createWriteStream(file));
   return lines;
+}
+
+/**
+ * The table's last `loaded_at`, held just before the start of the oldest transaction still open: `loaded_at` is its
+ * transaction's start, so that transaction's rows commit later with a mark older than this pass's, and the next
+ * pass (`loaded_at >` the watermark less `LAKE_EXPORT_OVERLAP_SECONDS`) must still find them, however long it ran.
+ * As the rollups' refresh does (transforms/refreshRollups.ts); PGlite and MySQL cannot tell, and rely on the overlap.
+ */
+async function settledHigh(db: Db, table: LakeTable): Promise<string | null> {
+  const high = await highWatermark(db, db.schemas, table);
+  const started = high === null ? undefined : await oldestOpenTransaction(db);
+  if (!started || started.getTime() > Date.parse(high as string)) return high;
+  return new Date(started.getTime() - 1).toISOString();
 }
