@@ -3,8 +3,6 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type nodemailerModule from 'nodemailer';
 import type { Common } from '../common.ts';
-import type { Config } from '../config.ts';
-import type { Logger } from '../internal/logger.ts';
 import { redactUrl } from '../internal/redact.ts';
 import type { JobDefinition, JobResult } from './defineJob.ts';
 

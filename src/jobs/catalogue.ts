@@ -1,10 +1,7 @@
 import { Cron } from 'croner';
 import type { Common } from '../common.ts';
-import type { Config } from '../config.ts';
 import { type EngineAdapter, engineOf, engineOfUrl } from '../db/engines.ts';
-import type { Clock } from '../internal/clock.ts';
 import { EtlError } from '../internal/errors.ts';
-import type { Logger } from '../internal/logger.ts';
 import { coincapJobs } from './coincapJobs.ts';
 import { coingeckoJobs } from './coingeckoJobs.ts';
 import type { JobDefinition } from './defineJob.ts';

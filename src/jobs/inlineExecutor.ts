@@ -1,7 +1,6 @@
 import { Cron } from 'croner';
 import type { Common } from '../common.ts';
 import { EtlError } from '../internal/errors.ts';
-import type { Logger } from '../internal/logger.ts';
 import { findJob } from './catalogue.ts';
 import type { JobDefinition, JobResult } from './defineJob.ts';
 import type { Executor, Triggered } from './executor.ts';

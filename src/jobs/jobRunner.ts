@@ -1,7 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Common } from '../common.ts';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/types.ts';
 import { linkedAbort } from '../internal/abort.ts';
 import { describeError, EtlError, isRetryable } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';

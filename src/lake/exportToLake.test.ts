@@ -269,7 +269,7 @@ describe('lake export beside a long transaction (postgres)', () => {
         `SELECT loaded_at AS at FROM ${t.db.schemas.staging}.coingecko_prices WHERE coin_id = 'early-coin'`,
       );
       // The watermark waits before the open transaction, not at the last row committed.
-      expect(Date.parse(first?.watermark as string)).toBeLessThan((early?.at as Date).getTime());
+      expect(Date.parse(first?.watermark as string)).toBeLessThan(new Date(early?.at as Date).getTime());
       await late.query('COMMIT');
       await pass();
       const coins = (await queryLake(root, 'SELECT coin_id FROM coingecko_prices ORDER BY 1')).rows.map((r) => r[0]);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Common } from '../common.ts';
 import { creatingPartitions, preparePartitions } from '../db/partitions.ts';
-import type { Db, Queryable, WriteTarget } from '../db/types.ts';
+import type { Queryable, WriteTarget } from '../db/types.ts';
 import { readWatermark, writeWatermark } from '../db/watermarks.ts';
 import { describeError, EtlError, isEtlError } from '../internal/errors.ts';
 import type { Logger } from '../internal/logger.ts';

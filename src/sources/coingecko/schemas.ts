@@ -12,17 +12,6 @@ export const marketChartSchema = z.object({
   total_volumes: z.array(point),
 });
 
-const num = z
-  .number()
-  .nullable()
-  .optional()
-  .transform((v) => v ?? null);
-const isoDate = z.iso
-  .datetime({ offset: true })
-  .nullable()
-  .optional()
-  .transform((v) => (v ? new Date(v) : null));
-
 /** Record-level shapes: a record that breaks one of these goes to `etl.rejects`, its batch-mates load. */
 export const coinRecord = z
   .object({
