@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { createLogger, silentLogger } from '../src/internal/logger.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
 import { pushQueries } from '../src/pipeline/dune/pushQueries.ts';
 import { queryRegistry } from '../src/pipeline/dune/queryRegistry.ts';
+import { backfill } from '../src/pipeline/files/backfill.ts';
+import { DEFAULT_SEED } from '../src/sandbox/coingecko/prices.ts';
 import { COW_COLUMNS, cowTradesOfDay, USDC, WETH } from '../src/sandbox/dune/cowTrades.ts';
 import { type DuneEmulator, startDuneEmulator } from '../src/sandbox/dune/server.ts';
 import { createServer } from '../src/server/createServer.ts';
@@ -442,7 +444,7 @@ describe('dune-update after missed days', () => {
     await t.db.exec('TRUNCATE staging.dune_cow_trades, etl.watermarks');
   });
 
-  async function updateAfter(through: string) {
+  async function updateAfter(through: string, extra: Record<string, string> = {}) {
     await writeWatermark(t.db, t.db.schemas, COW_STREAM, { through }, null);
     const config = testConfig({
       DUNE_API_URL: dune.url,
@@ -451,6 +453,7 @@ describe('dune-update after missed days', () => {
       DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
       DUNE_POLL_INTERVAL_MS: '50',
       DUNE_PAGE_SIZE: '1000',
+      ...extra,
     });
     const app = await createApp({ config, log, db: t.db, migrate: false, now: () => new Date(at()) });
     try {
@@ -473,11 +476,57 @@ describe('dune-update after missed days', () => {
     expect(cursor).toEqual({ through: '2026-06-16' });
   });
 
-  it('behavior: a gap the queries cannot reach keeps the watermark below it; yesterday’s rows still load', async () => {
+  /** A CSV of the CoW rows of `days` as Dune exports them (the repo query's columns), for `crypto-etl backfill`. */
+  function duneCsv(days: string[]): string {
+    const dir = mkdtempSync(join(tmpdir(), 'cow-backfill-'));
+    const rows = days.flatMap((d) =>
+      cowTradesOfDay(Date.parse(`${d}T00:00:00Z`), { seed: DEFAULT_SEED, perDay: 4, buyToken: WETH, sellToken: USDC }),
+    );
+    const columns = COW_COLUMNS.map(([name]) => name);
+    const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+    const text = [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n');
+    const file = join(dir, 'cow.csv');
+    writeFileSync(file, `${text}\n`);
+    return file;
+  }
+  const backfillDays = (days: string[]) =>
+    backfill({ db: t.db, config: testConfig(), log, table: 'dune_cow_trades', location: duneCsv(days) });
+  const mayGap = Array.from({ length: 11 }, (_, i) => `2026-05-${String(21 + i).padStart(2, '0')}`);
+
+  it('behavior: days before yesterday’s month fail the run, naming them and the backfill, until a backfill loads them', async () => {
+    // Loaded through May 20th; on June 17th the queries reach back to June 1st at most: May 21st-31st are missing.
+    const failed = await updateAfter('2026-05-20');
+    expect(failed.result.status).toBe('failed');
+    const error = failed.result.error ?? '';
+    expect(error).toContain('ETL_DATA_GAP');
+    expect(error).toContain('2026-05-21 … 2026-05-31 (11 days)');
+    expect(error).toContain("block_date BETWEEN DATE '2026-05-21' AND DATE '2026-05-31'");
+    expect(error).toContain('crypto-etl backfill dune_cow_trades <file.csv>');
+    expect(failed.span?.n).toBe(0);
+    expect(failed.cursor).toEqual({ through: '2026-05-20' });
+
+    // A backfill of all but the 31st: the run still fails, naming the 31st alone.
+    await backfillDays(mayGap.slice(0, 10));
+    const partial = await updateAfter('2026-05-20');
+    expect(partial.result.status).toBe('failed');
+    expect(partial.result.error).toContain('CoW trades of 2026-05-31 are not loaded');
+    expect(partial.cursor).toEqual({ through: '2026-05-20' });
+
+    // The 31st backfilled too: the month-to-date query loads June 1st-16th and the watermark moves to the 16th.
+    await backfillDays(['2026-05-31']);
     const { result, span, cursor } = await updateAfter('2026-05-20');
     expect(result.status).toBe('succeeded');
+    expect(span).toEqual({ first: '2026-05-21', last: '2026-06-16', n: (11 + 16) * 4 });
+    expect(cursor).toEqual({ through: '2026-06-16' });
+  });
+
+  it('behavior: with no month-to-date query, yesterday’s rows load but the days missed in the month fail the run', async () => {
+    const { result, span, cursor } = await updateAfter('2026-06-13', { DUNE_INIT_QUERY_ID: '' });
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('ETL_DATA_GAP');
+    expect(result.error).toContain('after 2026-06-13 and before 2026-06-16');
     expect(span).toEqual({ first: '2026-06-16', last: '2026-06-16', n: 4 });
-    expect(cursor).toEqual({ through: '2026-05-20' });
+    expect(cursor).toEqual({ through: '2026-06-13' });
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { engineOf } from '../db/engines.ts';
 import { readWatermark } from '../db/watermarks.ts';
 import { systemClock } from '../internal/clock.ts';
 import { EtlError } from '../internal/errors.ts';
@@ -13,7 +14,7 @@ import { configuredQueryId, REPO_QUERIES, type RepoQuery } from '../sources/dune
 import type { ResultPage } from '../sources/dune/resultPages.ts';
 import type { CatalogueDeps } from './catalogue.ts';
 import { defineJob, type JobContext, type JobResult } from './defineJob.ts';
-import { runSteps } from './steps.ts';
+import { runSteps, type Step } from './steps.ts';
 
 /** Arguments of `dune-query` (from `crypto-etl dune load` or the API). */
 const queryArgs = z.object({
@@ -36,6 +37,38 @@ async function queryIdOf(ctx: JobContext, query: RepoQuery): Promise<number | un
   return configuredQueryId(ctx.config, query) ?? (await queryRegistry(ctx.db).get(query.key))?.query_id;
 }
 
+/** The days after `through` up to `last` (both `YYYY-MM-DD`) that hold no CoW trade in staging. */
+async function missingDays(ctx: JobContext, through: string, last: string): Promise<string[]> {
+  if (through >= last) return [];
+  const day = engineOf(ctx.db).dateText('block_date');
+  const rows = await ctx.db.query<{ day: string }>(
+    `SELECT ${day} AS day FROM ${ctx.db.schemas.staging}.dune_cow_trades
+     WHERE block_date > $1 AND block_date <= $2 GROUP BY block_date`,
+    [through, last],
+  );
+  const stored = new Set(rows.map((r) => r.day));
+  const days: string[] = [];
+  for (let d = last; d > through; d = dayBeforeDay(d)) if (!stored.has(d)) days.unshift(d);
+  return days;
+}
+
+/** Days the CoW queries cannot reach: what is missing and the commands that load it. */
+function gapError(missing: string[], monthStart: string, through: string): EtlError {
+  const first = missing[0] ?? '';
+  const last = missing.at(-1) ?? '';
+  const days = missing.length > 6 ? `${first} … ${last} (${missing.length} days)` : missing.join(', ');
+  return new EtlError(
+    'ETL_DATA_GAP',
+    `CoW trades of ${days} are not loaded: the watermark is at ${through} and the Dune queries reach back to ` +
+      `${monthStart} only (this month up to yesterday). Nothing was loaded and the watermark stays. Load those days: ` +
+      `on dune.com run the SQL of src/sources/dune/queries/cow_trades_init.sql with its date condition replaced by ` +
+      `\`block_date BETWEEN DATE '${first}' AND DATE '${last}'\`, export the result as CSV, then ` +
+      `\`crypto-etl backfill dune_cow_trades <file.csv>\` and \`crypto-etl run dune-update\` (it then loads ${monthStart} ` +
+      'onwards and moves the watermark).',
+    { details: { through, missing } },
+  );
+}
+
 /** The Dune jobs: the CoW trades month to date (at start-up) and daily, and any query on demand. */
 export function duneJobs(deps: CatalogueDeps) {
   const [initQuery, updateQuery] = REPO_QUERIES as [RepoQuery, RepoQuery];
@@ -44,16 +77,32 @@ export function duneJobs(deps: CatalogueDeps) {
     if (!ctx.config.dune.apiKey) return skipped(job, ctx, 'Dune is not configured (set DUNE_API_KEY)');
     const cursor = await readWatermark<CowCursor>(ctx.db, ctx.db.schemas, COW_STREAM);
     const yesterday = dayBefore((deps.now ?? systemClock)());
+    const monthStart = `${yesterday.slice(0, 8)}01`;
+    // The queries reach back to the 1st of yesterday's month at most (the month-to-date query). Days between the
+    // watermark and that 1st are loaded only by a backfill: until each of them holds rows, a first step fails the
+    // run (recorded in etl.runs) rather than let it succeed while they are missing. Once they do, the watermark
+    // may move over them.
+    const storedThrough =
+      cursor?.through && cursor.through < dayBeforeDay(monthStart) ? dayBeforeDay(monthStart) : undefined;
+    const gapCheck: Step[] = [];
+    if (cursor?.through && storedThrough) {
+      const through = cursor.through;
+      gapCheck.push({
+        name: `${COW_STREAM}.gap`,
+        run: async () => {
+          const missing = await missingDays(ctx, through, storedThrough);
+          if (missing.length > 0) throw gapError(missing, monthStart, through);
+          return undefined;
+        },
+      });
+    }
+    const through = storedThrough ?? cursor?.through;
     let query = wanted;
     // The update query holds yesterday only: after missed days it would leave them behind the watermark for
-    // good. The month-to-date query loads them instead, when they are in yesterday's month and it has an id.
-    const behind = cursor?.through !== undefined && cursor.through < dayBeforeDay(yesterday);
-    if (wanted === updateQuery && behind && (cursor?.through ?? '') >= dayBeforeDay(`${yesterday.slice(0, 8)}01`)) {
+    // good. The month-to-date query loads them instead, when it has an id.
+    if (wanted === updateQuery && through !== undefined && through < dayBeforeDay(yesterday)) {
       if (await queryIdOf(ctx, initQuery)) {
-        ctx.log.warn(
-          { through: cursor?.through },
-          'days before yesterday are not loaded: running the month-to-date query',
-        );
+        ctx.log.warn({ through }, 'days before yesterday are not loaded: running the month-to-date query');
         query = initQuery;
       }
     }
@@ -65,7 +114,7 @@ export function duneJobs(deps: CatalogueDeps) {
       return skipped(job, ctx, `the trades are loaded through ${cursor.through} already`);
     }
     const covers = query === initQuery ? 'month' : 'day';
-    return runSteps(job, ctx, [{ stream: duneSource(deps).cowTrades(queryId, covers) }]);
+    return runSteps(job, ctx, [...gapCheck, { stream: duneSource(deps).cowTrades(queryId, covers, storedThrough) }]);
   }
 
   async function runAnyQuery(job: string, ctx: JobContext): Promise<JobResult> {

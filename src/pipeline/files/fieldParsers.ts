@@ -22,7 +22,7 @@ export interface ColumnType {
 const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const INTEGER = /^[-+]?\d+$/;
 const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/i;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const BOOLEANS: Record<string, boolean> = {
   true: true,
@@ -50,7 +50,7 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : (DAYS[month - 1] ?? 0);
 }
 
-/** ISO 8601 (zone optional: UTC when absent) or UNIX time (up to 10 digits: seconds; more: milliseconds). */
+/** ISO 8601 (zone optional: UTC when absent; `UTC` as Dune writes it too) or UNIX time (up to 10 digits: seconds; more: milliseconds). */
 export function parseTimestamp(text: string): Date | Problem {
   if (INTEGER.test(text)) {
     const n = Number(text);
@@ -72,7 +72,7 @@ export function parseTimestamp(text: string): Date | Problem {
   const fraction = m[7] ? Number(m[7]) * 1000 : 0;
   let offsetMin = 0;
   const zone = m[8];
-  if (zone && zone.toUpperCase() !== 'Z') {
+  if (zone && !['Z', 'UTC'].includes(zone.toUpperCase())) {
     const digits = zone.replace(':', '');
     offsetMin = (digits[0] === '-' ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5) || 0));
   }

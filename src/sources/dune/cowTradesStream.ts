@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
+import { EtlError } from '../../internal/errors.ts';
 import { tableWrite } from '../../tables/defineTable.ts';
 import { duneCowTrades } from '../../tables/dune.ts';
 import { defineStream, type ExtractContext } from '../stream.ts';
@@ -26,6 +27,11 @@ export interface CowStreamOptions {
    * query: that day's month up to it). The watermark never moves over a day before them it does not already cover.
    */
   covers?: 'day' | 'month';
+  /**
+   * A day after the watermark through which every day already holds rows (loaded by a backfill): the watermark may
+   * move over it as if it stood there. The job checks the rows; the stream only receives the day.
+   */
+  storedThrough?: string;
   now?: Clock;
 }
 
@@ -58,6 +64,9 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
       const pending = options.mode === 'execute' ? cursor?.pending : undefined;
       const resume = pending?.queryId === options.queryId ? pending : undefined;
       const pages = readQueryResult(client, { ...options, signal, log, resume });
+      const stored = options.storedThrough;
+      const from = stored && (!cursor?.through || cursor.through < stored) ? stored : cursor?.through;
+      let missed: { after: string; before: string } | undefined;
       for await (const page of pages) {
         const done = page.offset + page.rows.length;
         const progress = { done, total: page.metadata.total_row_count };
@@ -66,28 +75,23 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
             options.mode === 'execute'
               ? { queryId: options.queryId, executionId: page.executionId, offset: page.nextOffset }
               : undefined;
-          yield { records: page.rows, cursor: { through: cursor?.through, pending: next }, progress };
+          yield { records: page.rows, cursor: { through: from, pending: next }, progress };
           continue;
         }
         if (done === 0) {
           // WETH–USDC trades every day: an empty result is an upstream that has not caught up (or a query
           // gone wrong), not a quiet day. The watermark stays and the next run asks again.
           log.warn({ queryId: options.queryId }, 'the Dune result holds no trades: the watermark stays where it was');
-          yield { records: [], cursor: { through: cursor?.through }, progress };
+          yield { records: [], cursor: { through: from }, progress };
           continue;
         }
         const covered = dayBefore(parseDuneTimestamp(page.submittedAt) ?? now());
         // A result holds its query's days only: after missed runs the day(s) between the watermark and them were
         // never received, so the watermark stays below them (their rows still load).
         const first = options.covers === 'month' ? `${covered.slice(0, 8)}01` : covered;
-        const gap = cursor?.through !== undefined && cursor.through < dayBeforeDay(first);
-        if (gap) {
-          log.warn(
-            { through: cursor?.through, resultFrom: first, resultTo: covered },
-            'the Dune result does not reach back to the day after the watermark: the watermark stays (load the days between with dune-init or a backfill)',
-          );
-        }
-        const through = cursor?.through && (gap || cursor.through > covered) ? cursor.through : covered;
+        const gap = from !== undefined && from < dayBeforeDay(first);
+        if (gap) missed = { after: from ?? '', before: first };
+        const through = from && (gap || from > covered) ? from : covered;
         if (options.mode === 'latest' && covered < dayBefore(now())) {
           log.warn(
             { covered },
@@ -95,6 +99,17 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
           );
         }
         yield { records: page.rows, cursor: { through }, progress };
+      }
+      if (missed) {
+        // The result's rows are stored; the days between were never received: the run fails instead of succeeding.
+        throw new EtlError(
+          'ETL_DATA_GAP',
+          `CoW trades after ${missed.after} and before ${missed.before} are not loaded: query ${options.queryId} holds ` +
+            `${missed.before} onwards only. Its rows are stored and the watermark stays at ${missed.after}. Load the ` +
+            'days between with the month-to-date query: set DUNE_INIT_QUERY_ID (or run `crypto-etl dune push`), then ' +
+            '`crypto-etl run dune-update` (with DUNE_RESULTS_MODE=latest, run the query on dune.com first).',
+          { details: { through: missed.after, resultFrom: missed.before } },
+        );
       }
     },
   });

@@ -17,10 +17,11 @@ export function duneSource(deps: {
   const { resultsMode: mode, pageSize, pollIntervalMs } = deps.config.dune;
   return {
     client,
-    cowTrades: (queryId: number, covers?: 'day' | 'month') =>
+    cowTrades: (queryId: number, covers?: 'day' | 'month', storedThrough?: string) =>
       cowTradesStream(client, {
         queryId,
         covers,
+        storedThrough,
         params: cowParams(deps.config),
         mode,
         pageSize,
