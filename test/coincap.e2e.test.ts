@@ -8,7 +8,7 @@ import { type CoinGeckoEmulator, startCoinGeckoEmulator } from '../src/sandbox/c
 import { assetsStream } from '../src/sources/coincap/assetsStream.ts';
 import { createCoinCapClient } from '../src/sources/coincap/client.ts';
 import { exchangesStream } from '../src/sources/coincap/exchangesStream.ts';
-import { type HistoryCursor, historyStream } from '../src/sources/coincap/historyStream.ts';
+import { firstStart, type HistoryCursor, historyStream } from '../src/sources/coincap/historyStream.ts';
 import { marketsStream } from '../src/sources/coincap/marketsStream.ts';
 import { createCoinGeckoClient } from '../src/sources/coingecko/client.ts';
 import { pricesStream } from '../src/sources/coingecko/pricesStream.ts';
@@ -242,6 +242,50 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
     expect(await hourly()).toMatchObject({ status: 'succeeded', rowsLoaded: 2 });
     expect(await watermark()).toBe(lastHour + 3 * HOUR);
     expect(await count(t.db, 'staging.coincap_asset_history', `WHERE asset_id = 'bitcoin'`)).toBe(stored + 3);
+  });
+
+  it('error: on a first run an empty window before points from its next window’s start fails; a rerun loads it all', async () => {
+    // The first daily run asks a year back in two windows (365 days, then today). CoinCap answers the first
+    // bitcoin window empty (a passing fault): bitcoin was listed in 2013, so that is no "not listed yet".
+    cc.inject({
+      pathPrefix: '/assets/bitcoin/history',
+      status: 200,
+      body: JSON.stringify({ data: [], timestamp: START }),
+    });
+    const daily = () => runner.runStream(history('d1'), { job: 'coincap-history' });
+    const rows = (asset: string) => count(t.db, 'staging.coincap_asset_history', `WHERE asset_id = '${asset}'`);
+    const failed = await daily();
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^ETL_UPSTREAM_EMPTY: CoinCap answered an empty history window before points/);
+    expect(failed.error).toContain(`bitcoin: nothing for ${new Date(firstStart('d1', new Date(START))).toISOString()}`);
+    // Bitcoin: nothing stored, no watermark (the old code stored today's point and moved past the year for good).
+    expect(await rows('bitcoin')).toBe(0);
+    const cursor = await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_daily');
+    expect(cursor?.bitcoin).toBeUndefined();
+    expect(await rows('ethereum')).toBe(366);
+
+    expect(await daily()).toMatchObject({ status: 'succeeded', rowsLoaded: 366 });
+    expect(await rows('bitcoin')).toBe(366);
+  });
+
+  it('behavior: an empty window before the coin’s listing is passed when the next window’s first point is after its start', async () => {
+    // Bitcoin was listed on 2013-04-28: from 2012-01-01 the first daily window is empty, the second starts on
+    // 2012-12-31 and its first point is the listing day, months in.
+    const fromMs = Date.UTC(2012, 0, 1);
+    const toMs = Date.UTC(2014, 0, 1);
+    const stream = historyStream(client(), {
+      interval: 'd1',
+      assets: ['bitcoin'],
+      fromMs,
+      toMs,
+      now: () => new Date(clock.ms),
+    });
+    const days = (toMs - Date.UTC(2013, 3, 28)) / DAY + 1;
+    expect(await runner.runStream(stream, { job: 'coincap-history' })).toMatchObject({
+      status: 'succeeded',
+      rowsLoaded: days,
+    });
+    expect((await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_daily'))?.bitcoin).toBe(toMs);
   });
 
   it('behavior: the price_spread view sets CoinGecko and CoinCap side by side per coin and hour', async () => {

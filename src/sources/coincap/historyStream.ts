@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
+import { EtlError } from '../../internal/errors.ts';
 import { coincapAssetHistory } from '../../tables/coincap.ts';
 import { tableWrite } from '../../tables/defineTable.ts';
 import { defineStream, type ExtractContext } from '../stream.ts';
@@ -12,6 +13,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** One request covers at most this span (720 hourly or 365 daily points), well inside CoinCap's range limits. */
 const WINDOW_MS: Record<HistoryInterval, number> = { d1: 365 * DAY_MS, h1: 30 * DAY_MS };
+const STEP_MS: Record<HistoryInterval, number> = { d1: DAY_MS, h1: HOUR_MS };
 
 /**
  * Where a first run starts: hourly points from the start of the current month (UTC), as CoinGecko's prices do,
@@ -20,6 +22,46 @@ const WINDOW_MS: Record<HistoryInterval, number> = { d1: 365 * DAY_MS, h1: 30 * 
 export function firstStart(interval: HistoryInterval, now: Date): number {
   if (interval === 'h1') return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
   return Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 365 * DAY_MS;
+}
+
+/**
+ * CoinGecko and CoinCap answer a coin's history from its listing on, so before any point of a coin is stored an
+ * empty window may be the time before its listing. A later window whose first point lies within one step of its
+ * start shows the coin listed by then (a listing exactly there aside, which is told the same way): the empty
+ * window before it was a passing fault, and storing the later points would move the cursor past it for good.
+ */
+function emptyWindowWasFault(
+  emptyFrom: number | undefined,
+  windowFrom: number,
+  firstPoint: number,
+  stepMs: number,
+): boolean {
+  return emptyFrom !== undefined && Number.isFinite(firstPoint) && firstPoint < windowFrom + stepMs;
+}
+
+/** One coin whose empty window came before points: what was asked, and where the points began. */
+interface EmptyWindow {
+  coin: string;
+  from: number;
+  to: number;
+  firstPoint: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The run's failure for coins stopped by `emptyWindowWasFault` (retryable: the retries or the next run ask again). */
+function emptyWindowsError(windows: readonly EmptyWindow[]): EtlError {
+  const each = windows.map(
+    (w) => `${w.coin}: nothing for ${iso(w.from)} – ${iso(w.to)}, yet points from ${iso(w.firstPoint)} on`,
+  );
+  return new EtlError(
+    'ETL_UPSTREAM_EMPTY',
+    `CoinCap answered an empty history window before points of the same coin (${each.join('; ')}): the coin was ` +
+      'listed by then, so the empty answer was a passing fault. Nothing of those coins from the empty window on was ' +
+      'stored and their watermarks did not move; the other coins loaded. The retries or the next run ask again. A ' +
+      `coin listed exactly where its points begin: \`crypto-etl run coincap-history --from ${iso(windows[0]?.firstPoint ?? 0)}\`.`,
+    { retryable: true, details: { windows } },
+  );
 }
 
 export interface HistoryOptions {
@@ -50,8 +92,10 @@ export function historyStream(client: CoinCapClient, options: HistoryOptions) {
       const state: HistoryCursor = { ...cursor };
       const end = options.toMs ?? now().getTime();
       let done = 0;
+      const faults: EmptyWindow[] = [];
       for (const asset of options.assets) {
         const saved = state[asset];
+        let emptyFrom: number | undefined;
         let from = options.fromMs ?? (saved !== undefined ? saved + 1 : firstStart(interval, now()));
         while (from < end && !signal.aborted) {
           const to = Math.min(end, from + WINDOW_MS[interval] - 1);
@@ -65,20 +109,28 @@ export function historyStream(client: CoinCapClient, options: HistoryOptions) {
           // (a passing fault, or the hour not published yet) leaves the rest to the next run. A re-extraction of an
           // older window never moves the watermark back.
           const had = state[asset];
-          const last = body.data.reduce((max, p) => {
-            const time = Number((p as { time?: unknown }).time);
-            return Number.isFinite(time) && time >= from && time <= to ? Math.max(max, time) : max;
-          }, Number.NEGATIVE_INFINITY);
+          const times = body.data
+            .map((p) => Number((p as { time?: unknown }).time))
+            .filter((time) => Number.isFinite(time) && time >= from && time <= to);
+          const last = Math.max(...times);
+          const first = Math.min(...times);
+          if (emptyWindowWasFault(emptyFrom, from, first, STEP_MS[interval])) {
+            faults.push({ coin: asset, from: emptyFrom ?? from, to: from - 1, firstPoint: first });
+            break;
+          }
+          if (times.length === 0 && had === undefined) emptyFrom ??= from;
+          if (times.length > 0) emptyFrom = undefined;
           if (Number.isFinite(last)) state[asset] = Math.max(had ?? last, last);
           yield { records, cursor: { ...state }, progress: { done, total: options.assets.length } };
           // After points were stored an empty window is a gap upstream: this asset stops here rather than jump
-          // over it; before any (an asset listed later) the next window follows. A window answered only in part
-          // is asked again from its last point.
+          // over it; before any (an asset listed later) the next window follows, unless a later window's points
+          // show the asset listed by then (above). A window answered only in part is asked again from its last point.
           if (to >= end || (records.length === 0 && had !== undefined)) break;
           from = Number.isFinite(last) ? last + 1 : to + 1;
         }
         done++;
       }
+      if (faults.length > 0) throw emptyWindowsError(faults);
     },
   });
 }

@@ -63,7 +63,9 @@ export function pricesStream(
             }));
           // The cursor only moves over points received: an empty answer leaves it, and the next run asks for
           // the same window again. After points were stored an empty window is a gap upstream, so this coin
-          // stops here rather than jump over it; before any (a coin listed later) the next window follows.
+          // stops here rather than jump over it; before any (a coin listed later) the next window follows. A
+          // first run asks one window (the month's start to now, under 89 days), so an empty one is never passed
+          // over: the next run asks it again. (CoinCap's first runs span windows: see coincap/historyStream.ts.)
           // A window answered only in part is asked again from its last point, never skipped to its end.
           const had = state[coin];
           const last = records.reduce((max, r) => Math.max(max, r.ts), Number.NEGATIVE_INFINITY);
