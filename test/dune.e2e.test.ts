@@ -427,14 +427,14 @@ describe.each(CLOCK_CASES)('dune-init at $name', ({ iso }) => {
   });
 });
 
-describe('dune-update after missed days', () => {
+describe.each(['pglite', 'postgres'] as const)('dune-update after missed days on %s', (engine) => {
   const at = runningClock(CLOCK_CASES[2].iso);
   let t: TestDb;
   let dune: DuneEmulator;
 
   beforeAll(async () => {
     dune = await startDuneEmulator({ pendingMs: 50, executingMs: 50, cowTradesPerDay: 4, now: at });
-    t = await openTestDb('pglite');
+    t = await openTestDb(engine);
   });
   afterAll(async () => {
     await t?.close();
@@ -502,6 +502,9 @@ describe('dune-update after missed days', () => {
     expect(error).toContain('2026-05-21 … 2026-05-31 (11 days)');
     expect(error).toContain("block_date BETWEEN DATE '2026-05-21' AND DATE '2026-05-31'");
     expect(error).toContain('crypto-etl backfill dune_cow_trades <file.csv>');
+    // Recorded in etl.runs as its own step, not retried (the same days would be missing again).
+    expect(failed.result.runs.map((r) => [r.stream, r.status])).toEqual([['dune.cow_trades.gap', 'failed']]);
+    expect(failed.result.retryable).toBe(false);
     expect(failed.span?.n).toBe(0);
     expect(failed.cursor).toEqual({ through: '2026-05-20' });
 
