@@ -7,7 +7,7 @@ import { TRANSFER_TOPIC } from '../src/sandbox/evm/erc20.ts';
 import { type SandboxChain, startSandboxChain } from '../src/sandbox/evm/startSandboxChain.ts';
 import { DEFAULT_TOKENS } from '../src/sources/evm/events/contracts.ts';
 import { checkCowReconciliation } from '../src/transforms/quality/cowReconciliation.ts';
-import { testConfig } from './helpers/config.ts';
+import { duneSettings, testConfig } from './helpers/config.ts';
 import { count, openTestDb, POSTGRES_ENGINES, type TestDb } from './helpers/databases.ts';
 
 const log = silentLogger();
@@ -21,11 +21,7 @@ describe.each(POSTGRES_ENGINES)('CoW trades from the chain and ERC-20 transfers 
 
   async function runJob(name: string, args: Record<string, unknown> = {}) {
     const config = testConfig({
-      DUNE_API_URL: dune.url,
-      DUNE_API_KEY: dune.apiKey,
-      DUNE_INIT_QUERY_ID: String(dune.queries.cowInit),
-      DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
-      DUNE_POLL_INTERVAL_MS: '50',
+      ...duneSettings(dune),
       EVM_RPC_URLS: chain.url,
       EVM_CONFIRMATIONS: '0',
       EVM_EVENT_TOKENS: `${DEFAULT_TOKENS},SBX:${chain.token.toLowerCase()}:18`,

@@ -19,7 +19,7 @@ import { createServer } from '../src/server/createServer.ts';
 import { createDuneClient } from '../src/sources/dune/client.ts';
 import { COW_STREAM, type CowCursor, dayBefore } from '../src/sources/dune/cowTradesStream.ts';
 import { CLOCK_CASES, runningClock } from './helpers/clock.ts';
-import { testConfig } from './helpers/config.ts';
+import { duneSettings, testConfig } from './helpers/config.ts';
 import { count, type EngineName, openTestDb, type TestDb } from './helpers/databases.ts';
 import { readLogOnce } from './helpers/logFile.ts';
 
@@ -40,11 +40,7 @@ describe.each(ENGINES)('Dune end to end on %s', (engine) => {
   let s: { etl: string; staging: string; warehouse: string };
   let dune: DuneEmulator;
   const settings = (extra: Record<string, string> = {}) => ({
-    DUNE_API_URL: dune.url,
-    DUNE_API_KEY: dune.apiKey,
-    DUNE_INIT_QUERY_ID: String(dune.queries.cowInit),
-    DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
-    DUNE_POLL_INTERVAL_MS: '50',
+    ...duneSettings(dune),
     DUNE_PAGE_SIZE: String(PAGE_SIZE),
     HTTP_MAX_RETRIES: '2',
     ...extra,
@@ -446,15 +442,7 @@ describe.each(['pglite', 'postgres'] as const)('dune-update after missed days on
 
   async function updateAfter(through: string, extra: Record<string, string> = {}) {
     await writeWatermark(t.db, t.db.schemas, COW_STREAM, { through }, null);
-    const config = testConfig({
-      DUNE_API_URL: dune.url,
-      DUNE_API_KEY: dune.apiKey,
-      DUNE_INIT_QUERY_ID: String(dune.queries.cowInit),
-      DUNE_UPDATE_QUERY_ID: String(dune.queries.cowUpdate),
-      DUNE_POLL_INTERVAL_MS: '50',
-      DUNE_PAGE_SIZE: '1000',
-      ...extra,
-    });
+    const config = testConfig({ ...duneSettings(dune), DUNE_PAGE_SIZE: '1000', ...extra });
     const app = await createApp({ config, log, db: t.db, migrate: false, now: () => new Date(at()) });
     try {
       const result = await (await app.executor.trigger('dune-update', { retries: 0 })).done;
