@@ -1,4 +1,5 @@
 import type { CoinSpec } from '../coingecko/coins.ts';
+import { applyMoves } from '../coingecko/faults.ts';
 import { specSnapshot } from '../coingecko/prices.ts';
 import { unit } from '../coingecko/random.ts';
 import { type CoinCapContext, decimal, fail, isResult, ok, paging, type RouteResult } from './wire.ts';
@@ -55,7 +56,8 @@ function assetItem(coin: Ranked, ctx: CoinCapContext): Record<string, unknown> {
 export function handleAssets(query: Record<string, string>, ctx: CoinCapContext): RouteResult {
   const page = paging(query);
   if (isResult(page)) return page;
-  let coins = rankedAssets(ctx);
+  // Injected moves reorder the listing (ranks follow); /assets/{id} and /markets keep the market-cap order.
+  let coins = applyMoves(rankedAssets(ctx), ctx.moves).map((coin, i) => ({ ...coin, rank: i + 1 }));
   const ids = query.ids?.split(',').map((id) => id.trim().toLowerCase());
   if (ids?.length) coins = coins.filter((c) => ids.includes(c.spec.id));
   const search = query.search?.toLowerCase();

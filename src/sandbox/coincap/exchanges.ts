@@ -1,3 +1,4 @@
+import { applyMoves } from '../coingecko/faults.ts';
 import { unit } from '../coingecko/random.ts';
 import { coincapPrice, rankedAssets } from './assets.ts';
 import { type CoinCapContext, decimal, fail, isResult, ok, paging, type RouteResult } from './wire.ts';
@@ -132,7 +133,7 @@ export function handleMarkets(query: Record<string, string>, ctx: CoinCapContext
   for (const m of markets) {
     exchangeVolume.set(m.exchange.exchangeId, (exchangeVolume.get(m.exchange.exchangeId) ?? 0) + m.volumeUsd);
   }
-  const chosen = markets.filter((m) => {
+  const chosen = applyMoves(markets, ctx.moves).filter((m) => {
     const fields: Record<string, string> = {
       exchangeId: m.exchange.exchangeId,
       baseSymbol: m.baseSymbol,

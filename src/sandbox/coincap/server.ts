@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createCatalog } from '../coingecko/coins.ts';
-import { createFaultQueue, type Fault } from '../coingecko/faults.ts';
+import { createFaultQueue, createMoves, type Fault } from '../coingecko/faults.ts';
 import { DEFAULT_SEED } from '../coingecko/prices.ts';
 import { createRateLimiter } from '../coingecko/rateLimit.ts';
 import { createDelays } from '../http/delays.ts';
@@ -76,6 +76,7 @@ export async function startCoinCapEmulator(opts: CoinCapEmulatorOptions = {}): P
   const limiter = createRateLimiter(opts.ratePerMin ?? Number.POSITIVE_INFINITY);
   const retryAfter = String(opts.retryAfterSeconds ?? 1);
   const faults = createFaultQueue();
+  const moves = createMoves();
   const requests: CoinCapRequest[] = [];
   const delays = createDelays();
 
@@ -113,8 +114,9 @@ export async function startCoinCapEmulator(opts: CoinCapEmulatorOptions = {}): P
     if (!limiter.take(key ?? 'keyless', entry.at)) {
       return sendJson(429, { error: 'Too many requests' }, { 'retry-after': retryAfter });
     }
-    const result = route(entry.path, entry.query, { nowMs: entry.at, seed, catalog });
-    return sendJson(result.status, result.body);
+    const result = route(entry.path, entry.query, { nowMs: entry.at, seed, catalog, moves: moves.of(entry.path) });
+    sendJson(result.status, result.body);
+    moves.after(fault, entry.path);
   }
 
   const server = await startEmulatorServer({ port: opts.port, handle, onClose: delays.cancelAll });

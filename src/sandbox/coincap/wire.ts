@@ -1,4 +1,5 @@
 import type { Catalog } from '../coingecko/coins.ts';
+import type { Move } from '../coingecko/faults.ts';
 import { fail, type RouteResult } from '../http/respond.ts';
 
 // Error shape `{"error": "<message>"}` (the reference marks the exact body as unconfirmed).
@@ -11,6 +12,8 @@ export interface CoinCapContext {
   seed: number;
   /** The coins (shared with the CoinGecko emulator, so both price the same coins alike). */
   catalog: Catalog;
+  /** Moves of this path's listing injected so far (`Fault.thenMove`): /assets and /markets. */
+  moves?: readonly Move[];
 }
 
 /** CoinCap wraps every answer as `{"data": …, "timestamp": <unix ms>}`. */

@@ -128,7 +128,8 @@ const NAMED: CoinSpec[] = [
 
 // NOTE: synthetic market caps fall by a constant ratio per rank and each coin's own swing stays below a
 // quarter of that gap's log, so neighbours never cross: ranks (and so /coins/markets pages) are the same at
-// every instant, and a paginating client can never skip or repeat a coin.
+// every instant, and a paginating client can never skip or repeat a coin, unless a test moves one between
+// requests (`Fault.thenMove`), as the real market-cap order moves.
 const SYNTH_TOP_CAP = 5e9;
 const SYNTH_CAP_RATIO = 1.015;
 const SYNTH_OWN_AMPLITUDE = Math.log(SYNTH_CAP_RATIO) * 0.4;

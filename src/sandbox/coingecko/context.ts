@@ -1,5 +1,6 @@
 import { fail, type RouteResult } from '../http/respond.ts';
 import type { Catalog } from './coins.ts';
+import type { Move } from './faults.ts';
 
 // CoinGecko's plain error shape, e.g. `{"error":"Missing parameter vs_currency"}`.
 export { fail, type RouteResult };
@@ -10,6 +11,8 @@ export interface RouteContext {
   nowMs: number;
   seed: number;
   catalog: Catalog;
+  /** Moves of this path's listing injected so far (`Fault.thenMove`). */
+  moves?: readonly Move[];
 }
 
 export function ok(body: unknown): RouteResult {

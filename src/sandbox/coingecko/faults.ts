@@ -14,6 +14,47 @@ export interface Fault {
   headers?: Record<string, string>;
   /** Wait this long before answering (e.g. to trip a client timeout). */
   delayMs?: number;
+  /**
+   * Once this request is answered, the item at place `from` (1-based) of the listing at this request's path is
+   * listed at place `to` from then on, the items between moving by one: a market-cap order moving between the
+   * pages of one read, as the real APIs' do. Answers keep their wire format (ranks follow the new places).
+   */
+  thenMove?: Move;
+}
+
+/** One move of a listing's order; see `Fault.thenMove`. */
+export interface Move {
+  from: number;
+  to: number;
+}
+
+/** `list` with each move applied in turn (places past the list's end are ignored). */
+export function applyMoves<T>(list: readonly T[], moves: readonly Move[] = []): T[] {
+  const out = [...list];
+  for (const { from, to } of moves) {
+    if (from < 1 || from > out.length || to < 1 || to > out.length) continue;
+    const [item] = out.splice(from - 1, 1);
+    out.splice(to - 1, 0, item as T);
+  }
+  return out;
+}
+
+/** The moves made so far, per listing path. */
+export interface MovesByPath {
+  of(path: string): readonly Move[];
+  /** Records the fault's move, if any, for `path` (call once the request is answered). */
+  after(fault: Fault | undefined, path: string): void;
+}
+
+export function createMoves(): MovesByPath {
+  const moves = new Map<string, Move[]>();
+  return {
+    of: (path) => moves.get(path) ?? [],
+    after(fault, path) {
+      if (!fault?.thenMove) return;
+      moves.set(path, [...(moves.get(path) ?? []), fault.thenMove]);
+    },
+  };
 }
 
 export interface FaultQueue {

@@ -1,6 +1,7 @@
 import type { CoinSpec } from './coins.ts';
 import { csv, fail, flag, minuteOf, ok, type RouteContext, type RouteResult } from './context.ts';
 import { usdRate, type VsCurrency, vsCurrencyParam } from './currencies.ts';
+import { applyMoves } from './faults.ts';
 import { specPriceBounds, specSnapshot } from './prices.ts';
 import { unit } from './random.ts';
 
@@ -146,9 +147,12 @@ export function handleMarkets(query: Record<string, string>, ctx: RouteContext):
   if (!order) return fail(400, 'invalid order');
 
   const at = minuteOf(ctx.nowMs);
-  const ranked: Ranked[] = ctx.catalog.coins
-    .map((spec) => ({ spec, rank: 0, ...specSnapshot(spec, at, ctx.seed) }))
-    .sort((a, b) => b.marketCap - a.marketCap);
+  const ranked: Ranked[] = applyMoves(
+    ctx.catalog.coins
+      .map((spec) => ({ spec, rank: 0, ...specSnapshot(spec, at, ctx.seed) }))
+      .sort((a, b) => b.marketCap - a.marketCap),
+    ctx.moves,
+  );
   ranked.forEach((coin, i) => {
     coin.rank = i + 1;
   });

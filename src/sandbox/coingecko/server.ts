@@ -4,7 +4,7 @@ import { flatHeaders, requestTarget, startEmulatorServer } from '../http/emulato
 import { responder } from '../http/respond.ts';
 import { authorize, type Plan, statusBody } from './auth.ts';
 import { createCatalog } from './coins.ts';
-import { createFaultQueue, type Fault } from './faults.ts';
+import { createFaultQueue, createMoves, type Fault } from './faults.ts';
 import { DEFAULT_SEED } from './prices.ts';
 import { createRateLimiter } from './rateLimit.ts';
 import { route } from './routes.ts';
@@ -86,6 +86,7 @@ export async function startCoinGeckoEmulator(opts: CoinGeckoEmulatorOptions = {}
   const catalog = createCatalog(opts.coinCount ?? 800);
   const limiter = createRateLimiter(opts.ratePerMin ?? Number.POSITIVE_INFINITY);
   const faults = createFaultQueue();
+  const moves = createMoves();
   const requests: EmulatorRequest[] = [];
   const delays = createDelays();
 
@@ -120,8 +121,9 @@ export async function startCoinGeckoEmulator(opts: CoinGeckoEmulatorOptions = {}
     const auth = authorize(entry, plan, opts.apiKey);
     if (!auth.ok) return sendJson(401, auth.body);
     if (!limiter.take(auth.bucket, entry.at)) return sendJson(429, RATE_LIMITED, { 'retry-after': retryAfter });
-    const result = route(path, query, { nowMs: entry.at, seed, catalog });
-    return sendJson(result.status, result.body);
+    const result = route(path, query, { nowMs: entry.at, seed, catalog, moves: moves.of(path) });
+    sendJson(result.status, result.body);
+    moves.after(fault, path);
   }
 
   const server = await startEmulatorServer({ port: opts.port, handle, onClose: delays.cancelAll });
