@@ -3,7 +3,7 @@ import type { Db } from '../src/db/types.ts';
 import type { JobResult } from '../src/jobs/defineJob.ts';
 import { type ContractSet, TRANSFER_EVENT } from '../src/sources/evm/events/contracts.ts';
 import type { Json } from './fixtures/evm/fields.ts';
-import { parityMainnet, parityTransferFilterLogs, type RecordedChain } from './fixtures/evm/recorded.ts';
+import { mainnet2016, parityMainnet, parityTransferFilterLogs, type RecordedChain } from './fixtures/evm/recorded.ts';
 import { type FixtureNode, serveChain } from './fixtures/evm/rpcServer.ts';
 import { runEvmEventsJob } from './fixtures/evm/runJob.ts';
 import { testConfig } from './helpers/config.ts';
@@ -19,10 +19,10 @@ const SECOND_TX = '0xcea6f89720cc1d2f46cc7a935463ae0b99dd5fad9c91bb7357de5421511
 
 type Log = Json & { topics: string[]; data: string };
 
-/** The recorded logs of the block with Transfer's topic0, in log order, read from the receipts. */
+/** The recorded logs of the chain's blocks with Transfer's topic0, in block and log order, read from the receipts. */
 function recordedTransfers(chain: RecordedChain): Log[] {
-  const block = chain.blocks.get(BLOCK) as Json & { transactions: Json[] };
-  return block.transactions
+  return [...chain.blocks.values()]
+    .flatMap((block) => block.transactions)
     .flatMap((tx) => (chain.receipts.get(tx.hash as string)?.logs ?? []) as Log[])
     .filter((l) => l.topics[0] === TRANSFER_TOPIC);
 }
@@ -40,7 +40,7 @@ describe.each(POSTGRES_ENGINES)('evm-events on recorded Parity mainnet logs (%s)
     db = t.db;
   });
   beforeEach(async () => {
-    for (const table of ['evm_event_erc20_transfer', 'evm_event_parity_tok_transfer']) {
+    for (const table of ['evm_event_erc20_transfer', 'evm_event_parity_tok_transfer', 'evm_event_any_transfer']) {
       const [exists] = await db.query<{ t: string | null }>(`SELECT to_regclass('staging.${table}')::text AS t`);
       if (exists?.t) await db.exec(`DELETE FROM staging.${table}`);
     }
@@ -61,8 +61,8 @@ describe.each(POSTGRES_ENGINES)('evm-events on recorded Parity mainnet logs (%s)
     return node;
   }
 
-  /** evm-events over block 483920 alone: the shipped `erc20` set with `tokens` as EVM_EVENT_TOKENS, and `sets`. */
-  function run(tokens: string, sets: ContractSet[] = []): Promise<JobResult> {
+  /** evm-events over blocks `from`–`to` (483920 alone): the shipped `erc20` set with `tokens` as EVM_EVENT_TOKENS, and `sets`. */
+  function run(tokens: string, sets: ContractSet[] = [], [from, to] = [BLOCK, BLOCK]): Promise<JobResult> {
     const config = testConfig({
       EVM_RPC_URLS: node?.url,
       EVM_EVENTS: 'erc20',
@@ -70,7 +70,7 @@ describe.each(POSTGRES_ENGINES)('evm-events on recorded Parity mainnet logs (%s)
       EVM_CONFIRMATIONS: '0',
       HTTP_MAX_RETRIES: '2',
     });
-    return runEvmEventsJob(db, config, { from: String(BLOCK), to: String(BLOCK) }, sets);
+    return runEvmEventsJob(db, config, { from: String(from), to: String(to) }, sets);
   }
 
   async function rpc(method: string, params: unknown[]): Promise<unknown> {
@@ -191,5 +191,32 @@ describe.each(POSTGRES_ENGINES)('evm-events on recorded Parity mainnet logs (%s)
     expect(rejects[0]?.reason).toMatch(/3 indexed topics, the ABI declares 2/);
     // The raw log as the node sent it, Parity's own fields included.
     expect(rejects[0]?.payload).toEqual(nft);
+  });
+
+  it("behavior: 2016 mainnet logs in geth's shape: a Transfer of 5·10^18 loads exact, the receiver's other event does not; every emitter too; a rerun adds 0", async () => {
+    const chain = mainnet2016();
+    const [log, ...more] = recordedTransfers(chain);
+    expect(more).toEqual([]);
+    const token = String(log?.address);
+    await serve(chain);
+    const range: [number, number] = [0x1ac9f2, 0x1ac9f3];
+    // No addresses: every emitter of Transfer, here the same one log.
+    const any: ContractSet = { name: 'any', abi: [TRANSFER_EVENT] };
+    const result = await run(`TOK:${token}:18`, [any], range);
+    expect(result.status, result.error).toBe('succeeded');
+    expect(result.runs.map((r) => [r.stream, r.rowsExtracted, r.rowsRejected])).toEqual([
+      ['evm.1.events.erc20', 1, 0],
+      ['evm.1.events.any', 1, 0],
+    ]);
+    for (const table of ['evm_event_erc20_transfer', 'evm_event_any_transfer']) {
+      const rows = await transfers(table);
+      expectDecoded(rows, [log as Log]);
+      expect(String(rows[0]?.value)).toBe('5000000000000000000');
+    }
+    expect(await count(db, 'etl.rejects', `WHERE stream LIKE 'evm.%'`)).toBe(0);
+    const again = await run(`TOK:${token}:18`, [any], range);
+    expect(again.status, again.error).toBe('succeeded');
+    expect(again.runs.map((r) => r.rowsLoaded)).toEqual([0, 0]);
+    expect(await count(db, 'staging.evm_event_erc20_transfer')).toBe(1);
   });
 });
