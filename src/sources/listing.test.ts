@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LISTING_SHRINK_CONFIRM_MS, listingLength } from './listing.ts';
+import { LISTING_MAX_READS, LISTING_SHRINK_CONFIRM_MS, listingKey, listingLength, listingReads } from './listing.ts';
 
 const T0 = new Date(Date.UTC(2026, 11, 31, 23, 30));
 const later = (ms: number) => new Date(T0.getTime() + ms);
@@ -45,5 +45,53 @@ describe('listingLength', () => {
     const previous = { listed: 1000, short: { count: 500, since: T0.toISOString() } };
     expect(listingLength('x', previous).carried()).toEqual(previous);
     expect(listingLength('x', undefined).carried()).toEqual({});
+  });
+});
+
+describe('listingReads', () => {
+  it('behavior: a read with every id once is whole; its distinct ids are the length measured', () => {
+    const reads = listingReads('x', { listed: 5 });
+    reads.page(['a', 'b']);
+    reads.page(['c', 'd', 'e']);
+    expect(reads.ended(2, T0)).toEqual({ again: false, cursor: { listed: 5 } });
+  });
+
+  it('behavior: an id on two pages of a read (one item missed) reads again; the union of the reads counts', () => {
+    const reads = listingReads('x', { listed: 4 });
+    reads.page(['a', 'b']);
+    reads.page(['b', 'c']); // d moved up across the boundary after page 1
+    expect(reads.ended(2, T0)).toEqual({ again: true, cursor: { listed: 4 } });
+    expect(reads.read).toBe(2);
+    reads.page(['a', 'd']);
+    reads.page(['b', 'd']); // moved again, but d was seen on this read's page 1
+    expect(reads.ended(2, T0)).toEqual({ again: false, cursor: { listed: 4 } });
+  });
+
+  it(`error: still short of the longest read after ${LISTING_MAX_READS} reads fails ETL_UPSTREAM_UNSTABLE, keeping the measure`, () => {
+    const reads = listingReads('CoinGecko /coins/markets', { listed: 4 });
+    for (let read = 1; read < LISTING_MAX_READS; read++) {
+      reads.page(['a', 'b']);
+      reads.page(['b', 'c']);
+      expect(reads.ended(2, T0).again).toBe(true);
+    }
+    reads.page(['a', 'b']);
+    reads.page(['b', 'c']);
+    const { again, cursor, error } = reads.ended(2, T0);
+    expect({ again, cursor }).toEqual({ again: false, cursor: { listed: 4 } });
+    expect(error?.code).toBe('ETL_UPSTREAM_UNSTABLE');
+    expect(error?.retryable).toBe(true);
+    expect(error?.message).toMatch(
+      /after 3 reads from its first page it gave 3 distinct records where a read listed 4/,
+    );
+  });
+
+  it('behavior: a whole listing still passes the length check; an item without its key counts by its content', () => {
+    const reads = listingReads('x', { listed: 1000 });
+    reads.page(['a', 'b']);
+    expect(reads.ended(1, T0).error?.code).toBe('ETL_UPSTREAM_SHORT');
+    expect(
+      listingKey({ exchangeId: 'binance', baseId: 'bitcoin', quoteId: 'tether' }, ['exchangeId', 'baseId', 'quoteId']),
+    ).toBe('binance\u0000bitcoin\u0000tether');
+    expect(listingKey({ id: 7 }, ['id'])).toBe('{"id":7}');
   });
 });

@@ -12,6 +12,12 @@ export const LISTING_MIN_SHARE = 0.9;
  */
 export const LISTING_SHRINK_CONFIRM_MS = 3_600_000;
 
+/**
+ * How many times one run reads a paged listing from its first page while its order moves under the reads (see
+ * `listingReads`) before it fails.
+ */
+export const LISTING_MAX_READS = 3;
+
 /** What a paged listing's cursor carries so the next run can tell a whole list from one cut short. */
 export interface ListingCursor {
   /** Records in the last listing taken as whole, carried on every page after it. */
@@ -59,4 +65,76 @@ export function listingLength(what: string, previous: ListingCursor | undefined)
       };
     },
   };
+}
+
+/**
+ * The reads of a paged listing (pages by number or offset) over an order that moves between requests, as a
+ * market-cap order does: an item moving up across a page boundary already read is on no page read after it, and
+ * the item it pushes down is read twice. The pages are stored as they come (their rows are sound); the ids of
+ * each page are counted here. At the end of a read (a short or empty page) the listing is whole when the distinct
+ * ids received in this run number at least the records of its longest read: with the same items listed, no item
+ * was missed. Otherwise it is read again from its first page (its items are where they are now; the union of the
+ * reads counts), up to `LISTING_MAX_READS` reads, then the run fails `ETL_UPSTREAM_UNSTABLE` (retryable). A whole
+ * listing then passes the length check (`listingLength`) with its distinct ids.
+ */
+export function listingReads(what: string, previous: ListingCursor | undefined, maxReads = LISTING_MAX_READS) {
+  const length = listingLength(what, previous);
+  const seen = new Set<string>();
+  let read = 1;
+  let records = 0;
+  let longest = 0;
+  return {
+    /** The read under way, from 1. */
+    get read() {
+      return read;
+    },
+    /** Counts one page's ids. */
+    page(ids: readonly string[]): void {
+      records += ids.length;
+      for (const id of ids) seen.add(id);
+    },
+    /** The cursor fields of a page before a read's end. */
+    carried: (): ListingCursor => length.carried(),
+    /**
+     * At a read's end (its short or empty page): `again` to read the listing once more from its first page (the
+     * page's cursor is `cursor`); else the cursor of the listing's last page and the error to throw once it is
+     * stored.
+     */
+    ended(pages: number, at: Date): { again: boolean; cursor: ListingCursor; error?: EtlError } {
+      longest = Math.max(longest, records);
+      if (seen.size >= longest) return { again: false, ...length.ended(seen.size, pages, at) };
+      if (read < maxReads) {
+        read += 1;
+        records = 0;
+        return { again: true, cursor: length.carried() };
+      }
+      return {
+        again: false,
+        // The next run measures against the last listing read whole, not this one.
+        cursor: length.carried(),
+        error: new EtlError(
+          'ETL_UPSTREAM_UNSTABLE',
+          `${what} moved while it was read: after ${read} reads from its first page it gave ${seen.size} distinct records where a read listed ${longest} (records moved across the pages between requests, so some were on no page read). The records received are stored; the run fails rather than succeed without the rest`,
+          {
+            retryable: true,
+            details: {
+              reads: read,
+              distinct: seen.size,
+              listed: longest,
+              hint: 'the upstream order moved faster than it could be read; the retries or the next run read it again',
+            },
+          },
+        ),
+      };
+    },
+  };
+}
+
+/**
+ * The id of a listed item for `listingReads`: its key fields joined; an item missing one (a record its schema
+ * will reject) counts by its whole content.
+ */
+export function listingKey(item: Record<string, unknown>, fields: readonly string[]): string {
+  const parts = fields.map((field) => item[field]);
+  return parts.every((part) => typeof part === 'string') ? parts.join('\u0000') : JSON.stringify(item);
 }

@@ -18,6 +18,6 @@ export function assetsStream(client: CoinCapClient, options: { perPage?: number 
     record: assetRecord,
     // Nullable for thinly traded assets, but never absent: a page without them is a renamed field.
     contract: { required: ['priceUsd', 'marketCapUsd', 'volumeUsd24Hr', 'supply'] },
-    extract: extractPages((limit, offset, signal) => client.assets(limit, offset, signal), perPage, '/assets'),
+    extract: extractPages((limit, offset, signal) => client.assets(limit, offset, signal), perPage, '/assets', ['id']),
   });
 }

@@ -16,6 +16,10 @@ export function marketsStream(client: CoinCapClient, options: { perPage?: number
     ...tableWrite(coincapMarkets),
     onConflict: 'ignore',
     record: marketRecord,
-    extract: extractPages((limit, offset, signal) => client.markets(limit, offset, signal), perPage, '/markets'),
+    extract: extractPages((limit, offset, signal) => client.markets(limit, offset, signal), perPage, '/markets', [
+      'exchangeId',
+      'baseId',
+      'quoteId',
+    ]),
   });
 }

@@ -1,4 +1,4 @@
-import { type ListingCursor, listingLength } from '../listing.ts';
+import { type ListingCursor, listingKey, listingReads } from '../listing.ts';
 import { type Batch, type ExtractContext, emptyAnswer } from '../stream.ts';
 import type { ListEnvelope } from './schemas.ts';
 
@@ -43,22 +43,32 @@ export function extractPages(
   perPage: number,
   /** The list, for the message when its first page is empty (CoinCap always lists some). */
   what: string,
+  /** The fields that name an item of the list once (`id`; exchange, base and quote for markets). */
+  key: readonly string[],
 ): (ctx: ExtractContext<PageCursor>) => AsyncGenerator<Batch<PageCursor>> {
   return async function* ({ signal, cursor: previous }) {
-    const listing = listingLength(`CoinCap ${what}`, previous);
-    for await (const page of pages((limit, offset) => fetchPage(limit, offset, signal), perPage, signal)) {
-      if (page.page === 1 && page.records.length === 0) throw emptyAnswer(`CoinCap ${what} (first page)`);
-      const end = page.last ? listing.ended(page.offset, page.page, new Date(page.timestamp)) : undefined;
-      yield {
-        records: page.records,
-        cursor: {
-          fetchedAt: new Date(page.timestamp).toISOString(),
-          offset: page.offset,
-          ...(end ? end.cursor : listing.carried()),
-        },
-        progress: { done: page.page },
-      };
-      if (end?.error) throw end.error;
+    // The order moves between pages: a read that missed items is read again from offset 0 (`listingReads`).
+    const listing = listingReads(`CoinCap ${what}`, previous);
+    let fetched = 0;
+    for (let again = true; again && !signal.aborted; ) {
+      again = false;
+      for await (const page of pages((limit, offset) => fetchPage(limit, offset, signal), perPage, signal)) {
+        fetched += 1;
+        if (page.page === 1 && page.records.length === 0) throw emptyAnswer(`CoinCap ${what} (first page)`);
+        listing.page(page.records.map((record) => listingKey(record, key)));
+        const end = page.last ? listing.ended(page.page, new Date(page.timestamp)) : undefined;
+        yield {
+          records: page.records,
+          cursor: {
+            fetchedAt: new Date(page.timestamp).toISOString(),
+            offset: page.offset,
+            ...(end ? end.cursor : listing.carried()),
+          },
+          progress: { done: fetched },
+        };
+        if (end?.error) throw end.error;
+        again = end?.again ?? false;
+      }
     }
   };
 }

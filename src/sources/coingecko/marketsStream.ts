@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../internal/clock.ts';
 import { coingeckoMarkets } from '../../tables/coingecko.ts';
 import { type TableSpec, tableWrite } from '../../tables/defineTable.ts';
-import { type ListingCursor, listingLength } from '../listing.ts';
+import { type ListingCursor, listingKey, listingReads } from '../listing.ts';
 import { defineStream, type ExtractContext, emptyAnswer } from '../stream.ts';
 import type { CoinGeckoClient } from './client.ts';
 import { marketRecordOf } from './schemas.ts';
@@ -20,7 +20,8 @@ export const MARKETS_PER_PAGE = 250;
 
 /**
  * `/coins/markets` for all coins, page by page until a short or empty page → `staging.coingecko_markets`; a
- * listing that ends far shorter than the last one fails the run (`listingLength`).
+ * read whose coins moved across its pages (fewer distinct coins than records) is read again, and a listing that
+ * ends far shorter than the last one fails the run (`listingReads`).
  * Each run is a fresh snapshot; the key (coin, currency, last_updated) makes a rerun within CoinGecko's
  * cache window add no row: the same `last_updated` is the same snapshot, and its latest copy is kept.
  */
@@ -47,24 +48,27 @@ export function marketsStream(
     },
     async *extract({ signal, cursor: previous }: ExtractContext<MarketsCursor>) {
       const snapshotAt = now();
-      const listing = listingLength('CoinGecko /coins/markets', previous);
-      let received = 0;
+      // The order moves between pages: a read that missed coins is read again (`listingReads`), same snapshot.
+      const listing = listingReads('CoinGecko /coins/markets', previous);
+      let fetched = 0;
       for (let page = 1; !signal.aborted; page++) {
         const items = await client.marketsPage(page, perPage);
+        fetched += 1;
         // Page 1 empty is never CoinGecko's whole market: a successful run would hide that nothing loaded.
         if (page === 1 && items.length === 0) throw emptyAnswer('CoinGecko /coins/markets page 1');
-        received += items.length;
+        listing.page(items.map((item) => listingKey(item, ['id'])));
         const records = items.map((item) => ({ ...item, vs_currency: options.vsCurrency, snapshot_at: snapshotAt }));
         const last = items.length < perPage;
-        const end = last ? listing.ended(received, page, snapshotAt) : undefined;
+        const end = last ? listing.ended(page, snapshotAt) : undefined;
         const cursor: MarketsCursor = {
           snapshotAt: snapshotAt.toISOString(),
           page,
           ...(end ? end.cursor : listing.carried()),
         };
-        yield { records, cursor, progress: { done: page } };
+        yield { records, cursor, progress: { done: fetched } };
         if (end?.error) throw end.error;
-        if (last) return;
+        if (end?.again) page = 0;
+        else if (last) return;
       }
     },
   });
