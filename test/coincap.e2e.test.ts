@@ -288,6 +288,28 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
     expect((await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_daily'))?.bitcoin).toBe(toMs);
   });
 
+  it('args: --from below the watermark passes the empty windows before a coin’s listing (the coin has points later)', async () => {
+    // A first daily run stores the last year: bitcoin has a watermark. A backfill from 2012 then starts a year
+    // before bitcoin's listing (2013-04-28): that empty window is below the stored points, not a gap after them.
+    expect(await runner.runStream(history('d1', ['bitcoin']), { job: 'coincap-history' })).toMatchObject({
+      status: 'succeeded',
+    });
+    const watermark = (await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_daily'))?.bitcoin;
+    const toMs = Date.UTC(2014, 0, 1);
+    const backfill = historyStream(client(), {
+      interval: 'd1',
+      assets: ['bitcoin'],
+      fromMs: Date.UTC(2012, 0, 1),
+      toMs,
+      now: () => new Date(clock.ms),
+    });
+    expect(await runner.runStream(backfill, { job: 'coincap-history' })).toMatchObject({
+      status: 'succeeded',
+      rowsLoaded: (toMs - Date.UTC(2013, 3, 28)) / DAY + 1,
+    });
+    expect((await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_daily'))?.bitcoin).toBe(watermark);
+  });
+
   it('behavior: the price_spread view sets CoinGecko and CoinCap side by side per coin and hour', async () => {
     const cg: CoinGeckoEmulator = await startCoinGeckoEmulator({ coinCount: 20, now: () => clock.ms });
     try {

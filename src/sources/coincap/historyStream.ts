@@ -122,10 +122,19 @@ export function historyStream(client: CoinCapClient, options: HistoryOptions) {
           if (times.length > 0) emptyFrom = undefined;
           if (Number.isFinite(last)) state[asset] = Math.max(had ?? last, last);
           yield { records, cursor: { ...state }, progress: { done, total: options.assets.length } };
-          // After points were stored an empty window is a gap upstream: this asset stops here rather than jump
-          // over it; before any (an asset listed later) the next window follows, unless a later window's points
-          // show the asset listed by then (above). A window answered only in part is asked again from its last point.
-          if (to >= end || (records.length === 0 && had !== undefined)) break;
+          // A window past the stored points that holds none of its own (points outside it do not count) is a gap
+          // upstream: this asset stops here rather than jump over it, and the next run asks again. Before any (an
+          // asset listed later), and in a `--from` re-extraction below the watermark, the next window follows,
+          // unless a later window's points show the asset listed by then (above). A window answered only in part
+          // is asked again from its last point.
+          if (to >= end) break;
+          if (times.length === 0 && had !== undefined && from > had) {
+            log.warn(
+              { asset, from: iso(from), to: iso(to) },
+              'CoinCap answered no points after the stored ones: this asset stops here, the next run asks again',
+            );
+            break;
+          }
           from = Number.isFinite(last) ? last + 1 : to + 1;
         }
         done++;

@@ -39,7 +39,7 @@ export function pricesStream(
     ...tableWrite(coingeckoPrices),
     onConflict: 'update',
     record: priceRecord,
-    async *extract({ cursor, signal }: ExtractContext<PricesCursor>) {
+    async *extract({ cursor, signal, log }: ExtractContext<PricesCursor>) {
       const state: PricesCursor = { ...cursor };
       const end = now().getTime();
       let done = 0;
@@ -71,7 +71,14 @@ export function pricesStream(
           const last = records.reduce((max, r) => Math.max(max, r.ts), Number.NEGATIVE_INFINITY);
           if (Number.isFinite(last)) state[coin] = Math.max(had ?? last, last);
           yield { records, cursor: { ...state }, progress: { done, total: options.coins.length } };
-          if (to >= end || (records.length === 0 && had !== undefined)) break;
+          if (to >= end) break;
+          if (records.length === 0 && had !== undefined) {
+            log.warn(
+              { coin, from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+              'CoinGecko answered no prices after the stored ones: this coin stops here, the next run asks again',
+            );
+            break;
+          }
           from = Number.isFinite(last) ? last + 1 : to + 1;
         }
         done++;
