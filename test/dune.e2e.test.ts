@@ -423,6 +423,75 @@ describe.each(CLOCK_CASES)('dune-init at $name', ({ iso }) => {
   });
 });
 
+describe('dune-update in latest-results mode after a missed day (pglite)', () => {
+  // A running clock whose date the test moves: the queries' first runs on Dune are made at the emulator's start.
+  let offset = Date.parse('2026-06-02T12:00:00.000Z') - Date.now();
+  const at = () => Date.now() + offset;
+  let t: TestDb;
+  let dune: DuneEmulator;
+
+  beforeAll(async () => {
+    dune = await startDuneEmulator({ pendingMs: 20, executingMs: 20, cowTradesPerDay: 4, now: at });
+    t = await openTestDb('pglite');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await dune?.close();
+  });
+
+  /** Runs a query on Dune (its schedule, or a person on dune.com) and waits until its result is complete. */
+  async function runOnDune(queryId: number): Promise<void> {
+    const headers = { 'X-Dune-API-Key': dune.apiKey, 'content-type': 'application/json' };
+    const started = await fetch(`${dune.url}/query/${queryId}/execute`, { method: 'POST', headers, body: '{}' });
+    const { execution_id: id } = (await started.json()) as { execution_id: string };
+    for (let i = 0; i < 100; i++) {
+      const status = await fetch(`${dune.url}/execution/${id}/status`, { headers });
+      if (((await status.json()) as { state: string }).state === 'QUERY_STATE_COMPLETED') return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`execution ${id} did not complete`);
+  }
+  async function update() {
+    const config = testConfig({ ...duneSettings(dune), DUNE_RESULTS_MODE: 'latest' });
+    const app = await createApp({ config, log, db: t.db, migrate: false, now: () => new Date(at()) });
+    try {
+      const result = await (await app.executor.trigger('dune-update', { retries: 0 })).done;
+      const [span] = await t.db.query<{ first: string; last: string; n: number }>(
+        `SELECT min(block_date)::text AS first, max(block_date)::text AS last, count(*)::int AS n
+         FROM staging.dune_cow_trades`,
+      );
+      return { result, span, cursor: await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM) };
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('error: a latest result run before today fails the run (ETL_UPSTREAM_STALE), not a green run every day; once run on Dune, the rerun loads', async () => {
+    // Loaded through June 13th; on the 17th Dune's schedule has run the update query, but the days missed send
+    // the job to the month-to-date query, whose latest result is from June 2nd (it holds June 1st only).
+    offset = Date.parse('2026-06-17T12:00:00.000Z') - Date.now();
+    await writeWatermark(t.db, t.db.schemas, COW_STREAM, { through: '2026-06-13' }, null);
+    await runOnDune(dune.queries.cowUpdate);
+    const stale = await update();
+    expect(stale.result.status).toBe('failed');
+    expect(stale.result.retryable).toBe(true);
+    expect(stale.result.error).toMatch(
+      new RegExp(
+        `^ETL_UPSTREAM_STALE: The latest result of Dune query ${dune.queries.cowInit} was run at 2026-06-02T.* holds trades through 2026-06-01 only; yesterday \\(2026-06-16\\) is not in it`,
+      ),
+    );
+    expect(stale.span).toEqual({ first: '2026-06-01', last: '2026-06-01', n: 4 });
+    expect(stale.cursor).toEqual({ through: '2026-06-13' });
+
+    // The month-to-date query run on dune.com: the rerun loads June 1st-16th and moves the watermark.
+    await runOnDune(dune.queries.cowInit);
+    const { result, span, cursor } = await update();
+    expect(result.status).toBe('succeeded');
+    expect(span).toEqual({ first: '2026-06-01', last: '2026-06-16', n: 16 * 4 });
+    expect(cursor).toEqual({ through: '2026-06-16' });
+  });
+});
+
 describe.each(['pglite', 'postgres'] as const)('dune-update after missed days on %s', (engine) => {
   const at = runningClock(CLOCK_CASES[2].iso);
   let t: TestDb;

@@ -67,6 +67,7 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
       const stored = options.storedThrough;
       const from = stored && (!cursor?.through || cursor.through < stored) ? stored : cursor?.through;
       let missed: { after: string; before: string } | undefined;
+      let stale: { covered: string; through: string | undefined; ran: string | undefined } | undefined;
       for await (const page of pages) {
         const done = page.offset + page.rows.length;
         const progress = { done, total: page.metadata.total_row_count };
@@ -92,13 +93,22 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
         const gap = from !== undefined && from < dayBeforeDay(first);
         if (gap) missed = { after: from ?? '', before: first };
         const through = from && (gap || from > covered) ? from : covered;
-        if (options.mode === 'latest' && covered < dayBefore(now())) {
-          log.warn(
-            { covered },
-            'the latest Dune result is older than a day: run the query on Dune or use execute mode',
-          );
-        }
+        // Latest mode reads what Dune last ran: a result run before today lacks yesterday. Its rows load, the run
+        // fails: a green run here would repeat every day while the days pile up (and, past the month's end, could
+        // only be backfilled by hand).
+        if (options.mode === 'latest' && covered < dayBefore(now()))
+          stale = { covered, through, ran: page.submittedAt };
         yield { records: page.rows, cursor: { through }, progress };
+      }
+      if (stale) {
+        throw new EtlError(
+          'ETL_UPSTREAM_STALE',
+          `The latest result of Dune query ${options.queryId} was run at ${stale.ran ?? 'an unknown time'} and holds ` +
+            `trades through ${stale.covered} only; yesterday (${dayBefore(now())}) is not in it. Its rows are stored ` +
+            `and the watermark is at ${stale.through ?? 'none'}. Run the query on dune.com (or schedule it there daily ` +
+            'after 00:00 UTC) and rerun, or set DUNE_RESULTS_MODE=execute to have crypto-etl run it.',
+          { retryable: true, details: { queryId: options.queryId, covered: stale.covered, ran: stale.ran } },
+        );
       }
       if (missed) {
         // The result's rows are stored; the days between were never received: the run fails instead of succeeding.
