@@ -423,6 +423,22 @@ describe.each(CLOCK_CASES)('dune-init at $name', ({ iso }) => {
   });
 });
 
+/** Runs dune-update once at the clock `at`: its result, the span of CoW trades stored and the watermark. */
+async function runDuneUpdate(t: TestDb, dune: DuneEmulator, at: () => number, extra: Record<string, string>) {
+  const config = testConfig({ ...duneSettings(dune), ...extra });
+  const app = await createApp({ config, log, db: t.db, migrate: false, now: () => new Date(at()) });
+  try {
+    const result = await (await app.executor.trigger('dune-update', { retries: 0 })).done;
+    const [span] = await t.db.query<{ first: string; last: string; n: number }>(
+      `SELECT min(block_date)::text AS first, max(block_date)::text AS last, count(*)::int AS n
+       FROM staging.dune_cow_trades`,
+    );
+    return { result, span, cursor: await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM) };
+  } finally {
+    await app.close();
+  }
+}
+
 describe('dune-update in latest-results mode after a missed day (pglite)', () => {
   // A running clock whose date the test moves: the queries' first runs on Dune are made at the emulator's start.
   let offset = Date.parse('2026-06-02T12:00:00.000Z') - Date.now();
@@ -451,20 +467,7 @@ describe('dune-update in latest-results mode after a missed day (pglite)', () =>
     }
     throw new Error(`execution ${id} did not complete`);
   }
-  async function update() {
-    const config = testConfig({ ...duneSettings(dune), DUNE_RESULTS_MODE: 'latest' });
-    const app = await createApp({ config, log, db: t.db, migrate: false, now: () => new Date(at()) });
-    try {
-      const result = await (await app.executor.trigger('dune-update', { retries: 0 })).done;
-      const [span] = await t.db.query<{ first: string; last: string; n: number }>(
-        `SELECT min(block_date)::text AS first, max(block_date)::text AS last, count(*)::int AS n
-         FROM staging.dune_cow_trades`,
-      );
-      return { result, span, cursor: await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM) };
-    } finally {
-      await app.close();
-    }
-  }
+  const update = () => runDuneUpdate(t, dune, at, { DUNE_RESULTS_MODE: 'latest' });
 
   it('error: a latest result run before today fails the run (ETL_UPSTREAM_STALE), not a green run every day; once run on Dune, the rerun loads', async () => {
     // Loaded through June 13th; on the 17th Dune's schedule has run the update query, but the days missed send
@@ -511,18 +514,7 @@ describe.each(['pglite', 'postgres'] as const)('dune-update after missed days on
 
   async function updateAfter(through: string, extra: Record<string, string> = {}) {
     await writeWatermark(t.db, t.db.schemas, COW_STREAM, { through }, null);
-    const config = testConfig({ ...duneSettings(dune), DUNE_PAGE_SIZE: '1000', ...extra });
-    const app = await createApp({ config, log, db: t.db, migrate: false, now: () => new Date(at()) });
-    try {
-      const result = await (await app.executor.trigger('dune-update', { retries: 0 })).done;
-      const [span] = await t.db.query<{ first: string; last: string; n: number }>(
-        `SELECT min(block_date)::text AS first, max(block_date)::text AS last, count(*)::int AS n
-         FROM staging.dune_cow_trades`,
-      );
-      return { result, span, cursor: await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM) };
-    } finally {
-      await app.close();
-    }
+    return runDuneUpdate(t, dune, at, { DUNE_PAGE_SIZE: '1000', ...extra });
   }
 
   it('behavior: days missed in yesterday’s month are loaded by the month-to-date query before the watermark moves', async () => {
