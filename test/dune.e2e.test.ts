@@ -655,10 +655,13 @@ describe('Dune CoW trades contract', () => {
     expect(await readWatermark(t.db, t.db.schemas, COW_STREAM)).toBeUndefined();
   });
 
-  it('behavior: an empty result leaves the watermark where it was', async () => {
+  it('error: an empty result fails the run as ETL_UPSTREAM_EMPTY (retryable), writing nothing and leaving the watermark', async () => {
     const result = await runUpdateOn(COW_COLUMNS, []);
-    expect(result.status).toBe('succeeded');
-    expect(await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM)).toEqual({});
+    expect(result.status).toBe('failed');
+    expect(result.retryable).toBe(true);
+    expect(result.error).toMatch(/^ETL_UPSTREAM_EMPTY: The result of Dune query \d+ holds no CoW trades/);
+    expect(await count(t.db, 'staging.dune_cow_trades')).toBe(0);
+    expect(await readWatermark<CowCursor>(t.db, t.db.schemas, COW_STREAM)).toBeUndefined();
   });
 });
 

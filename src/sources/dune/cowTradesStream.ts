@@ -80,11 +80,16 @@ export function cowTradesStream(client: DuneClient, options: CowStreamOptions) {
           continue;
         }
         if (done === 0) {
-          // WETH–USDC trades every day: an empty result is an upstream that has not caught up (or a query
-          // gone wrong), not a quiet day. The watermark stays and the next run asks again.
-          log.warn({ queryId: options.queryId }, 'the Dune result holds no trades: the watermark stays where it was');
-          yield { records: [], cursor: { through: from }, progress };
-          continue;
+          // WETH–USDC trades every day: an empty result is an upstream that has not caught up (or a query gone
+          // wrong), not a quiet day. The run fails rather than succeed with nothing, day after day, while the days
+          // pile up behind the watermark (past the month's end only a backfill by hand reaches them).
+          throw new EtlError(
+            'ETL_UPSTREAM_EMPTY',
+            `The result of Dune query ${options.queryId} holds no CoW trades, where every day has some: Dune's ` +
+              'tables may not have caught up yet, or the query changed. Nothing was written and the watermark stays; ' +
+              'the retries or the next run ask again. If it lasts, open the query on dune.com and check its result.',
+            { retryable: true, details: { queryId: options.queryId } },
+          );
         }
         const covered = dayBefore(parseDuneTimestamp(page.submittedAt) ?? now());
         // A result holds its query's days only: after missed runs the day(s) between the watermark and them were
