@@ -141,11 +141,18 @@ async function loadSet(options: LoadEventSetOptions, session: RunSession<EventsC
   /** Heights below this may hold rows: a range there replaces what another branch or an older run left. */
   let stored = (watermark ?? 0) - 1;
 
-  // Tables created or widened from the ABI, and the token list, in a checkpoint of their own.
+  // Tables created or widened from the ABI, and the token list, in a checkpoint of their own. The token list is
+  // configuration, not records of the node: written beside the tables, not counted in the run's rows loaded (which
+  // would then pass the events extracted).
   await session.commit({
-    writes: options.tokens?.length ? [tokenWrite(schemas, chainId, options.tokens)] : [],
+    writes: [],
     extracted: 0,
-    before: (tx) => ensureEventTables(tx, db, specs),
+    before: async (tx) => {
+      await ensureEventTables(tx, db, specs);
+      if (!options.tokens?.length) return;
+      const tokens = tokenWrite(schemas, chainId, options.tokens);
+      await tx.writeRows(tokens.target, tokens.rows);
+    },
   });
 
   function toRows(range: LogRange): DecodedRange {
