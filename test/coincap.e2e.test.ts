@@ -244,6 +244,34 @@ describe('CoinCap end to end (PostgreSQL, emulator)', () => {
     expect(await count(t.db, 'staging.coincap_asset_history', `WHERE asset_id = 'bitcoin'`)).toBe(stored + 3);
   });
 
+  it('behavior: a window answered with points outside it only counts as empty: the next window does not skip it', async () => {
+    const hourly = () => runner.runStream(history('h1', ['bitcoin']), { job: 'coincap-history' });
+    const watermark = async () =>
+      (await readWatermark<HistoryCursor>(t.db, t.db.schemas, 'coincap.history_hourly'))?.bitcoin;
+    expect((await hourly()).status).toBe('succeeded');
+    const lastHour = Math.floor(START / HOUR) * HOUR;
+    const stored = await count(t.db, 'staging.coincap_asset_history', `WHERE asset_id = 'bitcoin'`);
+
+    // 40 days later the first 30-day window is answered with the stored last hour alone (before the window asked):
+    // nothing of the window came, so the second window's points must not move the watermark past it.
+    clock.ms += 40 * 24 * HOUR;
+    cc.inject({
+      pathPrefix: '/assets/bitcoin/history',
+      status: 200,
+      body: JSON.stringify({
+        data: [{ priceUsd: '100.5', time: lastHour, circulatingSupply: '1.5', date: new Date(lastHour).toISOString() }],
+        timestamp: clock.ms,
+      }),
+    });
+    expect((await hourly()).status).toBe('succeeded');
+    expect(await watermark()).toBe(lastHour);
+
+    // The next run loads the 40 days whole.
+    expect((await hourly()).status).toBe('succeeded');
+    expect(await watermark()).toBe(lastHour + 40 * 24 * HOUR);
+    expect(await count(t.db, 'staging.coincap_asset_history', `WHERE asset_id = 'bitcoin'`)).toBe(stored + 40 * 24);
+  });
+
   it('error: on a first run an empty window before points from its next window’s start fails; a rerun loads it all', async () => {
     // The first daily run asks a year back in two windows (365 days, then today). CoinCap answers the first
     // bitcoin window empty (a passing fault): bitcoin was listed in 2013, so that is no "not listed yet".
